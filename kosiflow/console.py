@@ -1,0 +1,194 @@
+"""Rich renderings for the command line: status tables, progress, histories, refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from kosiflow.definition import Definition
+from kosiflow.services import Progress
+from kosiflow.store import EventRecord, Projection
+
+_WORDS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "initiative": "Initiative",
+        "workflow": "Workflow",
+        "phase": "Phase",
+        "progress": "Progress",
+        "version": "Version",
+        "on_hold": "on hold",
+        "ended": "ended",
+        "item": "Checklist item",
+        "who": "Who",
+        "when": "When",
+        "evidence": "Evidence",
+        "step": "Step",
+        "blocks": "What blocks it",
+        "ready": "ready",
+        "optional": "optional",
+        "waived": "waived",
+        "done": "done",
+        "open": "open",
+        "seq": "#",
+        "event": "Event",
+        "details": "Details",
+        "visit": "visit",
+        "participants": "Participants",
+        "no_initiatives": "No initiatives yet.",
+    },
+    "de": {
+        "initiative": "Initiative",
+        "workflow": "Ablauf",
+        "phase": "Phase",
+        "progress": "Fortschritt",
+        "version": "Version",
+        "on_hold": "pausiert",
+        "ended": "beendet",
+        "item": "Checklistenpunkt",
+        "who": "Wer",
+        "when": "Wann",
+        "evidence": "Nachweis",
+        "step": "Schritt",
+        "blocks": "Was noch fehlt",
+        "ready": "bereit",
+        "optional": "optional",
+        "waived": "erlassen",
+        "done": "erledigt",
+        "open": "offen",
+        "seq": "#",
+        "event": "Ereignis",
+        "details": "Details",
+        "visit": "Besuch",
+        "participants": "Beteiligte",
+        "no_initiatives": "Noch keine Initiativen.",
+    },
+}
+
+
+def word(key: str, lang: str) -> str:
+    return _WORDS.get(lang, _WORDS["en"])[key]
+
+
+def phase_bar(definition: Definition, phase: str) -> Text:
+    """A bar across the non-final phases: ● passed or current, ○ ahead; ✓ completed, ✗ ended
+    in any other final phase."""
+    working = [p.id for p in definition.phases if not p.final]
+    current = definition.phase(phase)
+    if current.final:
+        reached = len(working)
+        mark = "✓" if phase == _main_ending(definition) else "✗"
+    else:
+        reached = working.index(phase) + 1
+        mark = ""
+    bar = Text("●" * reached, style="green") + Text("○" * (len(working) - reached), style="dim")
+    return bar + Text(f" {mark}" if mark else "")
+
+
+def _main_ending(definition: Definition) -> str:
+    """The final phase the last working phase leads to (e.g. completed, not archived)."""
+    working = [p.id for p in definition.phases if not p.final]
+    for transition in definition.transitions_from(working[-1]):
+        if definition.phase(transition.target).final and not transition.from_any:
+            return transition.target
+    return ""
+
+
+def status_table(
+    projections: Iterable[Projection], definitions: Mapping[tuple[str, int], Definition], lang: str
+) -> RenderableType:
+    table = Table(show_lines=False)
+    for key in ("initiative", "workflow", "phase", "progress", "version"):
+        table.add_column(word(key, lang))
+    rows = 0
+    for p in projections:
+        definition = definitions[(p.workflow_id, p.workflow_version)]
+        phase = definition.phase(p.phase).title.in_(lang)
+        if p.on_hold:
+            phase += f" ({word('on_hold', lang)})"
+        table.add_row(
+            f"{p.title}\n[dim]{p.initiative_id}[/dim]",
+            f"{definition.id} v{definition.version}",
+            phase,
+            phase_bar(definition, p.phase),
+            str(p.version),
+        )
+        rows += 1
+    return table if rows else Text(word("no_initiatives", lang))
+
+
+def _item_rows(progress: Progress, lang: str) -> Table:
+    state = progress.state
+    table = Table(title=f"{word('item', lang)} — {progress.percent_done} %")
+    for key in ("item", "who", "when", "evidence"):
+        table.add_column(word(key, lang))
+    for item in state.definition.phase(state.phase).checklist:
+        title = item.title.in_(lang) + (f" ({word('optional', lang)})" if item.optional else "")
+        done = state.checklist.get(item.id)
+        if done is None:
+            table.add_row(f"☐ {title}", "", "", "")
+            continue
+        mark = "☑" if done.status == "done" else f"≈ {word('waived', lang)}:"
+        table.add_row(
+            f"{mark} {title}",
+            progress.names.get(done.by, done.by),
+            done.at.strftime("%Y-%m-%d %H:%M"),
+            done.evidence or done.reason or "",
+        )
+    return table
+
+
+def _trigger_rows(progress: Progress, lang: str) -> Table:
+    table = Table()
+    table.add_column(word("step", lang))
+    table.add_column(word("blocks", lang))
+    for status in progress.triggers:
+        t = status.transition
+        title = t.title.in_(lang) if t.title else t.trigger
+        target = progress.definition.phase(t.target).title.in_(lang)
+        reasons = "\n".join(f"• {b.message(lang)}" for b in status.blockers)
+        table.add_row(f"{title} [dim]({t.trigger} → {target})[/dim]", reasons or word("ready", lang))
+    return table
+
+
+def progress_view(progress: Progress, lang: str) -> RenderableType:
+    state = progress.state
+    definition = state.definition
+    head = Text.assemble(
+        (state.title, "bold"),
+        f"  [{state.initiative_id}]\n{word('phase', lang)}: ",
+        (definition.phase(state.phase).title.in_(lang), "bold"),
+        f" ({word('visit', lang)} {state.visit})  ",
+        phase_bar(definition, state.phase),
+    )
+    if state.hold is not None:
+        head.append(f"\n{word('on_hold', lang)}: {state.hold.reason}", style="yellow")
+    sectors = ", ".join(
+        f"{progress.names.get(pid, pid)} ({definition.roles[role].in_(lang)})"
+        for pid, role in state.participants.items()
+    )
+    parts: list[RenderableType] = [head, Text(f"{word('participants', lang)}: {sectors or '—'}")]
+    if not state.has_ended:
+        parts += [_item_rows(progress, lang), _trigger_rows(progress, lang)]
+    return Group(*parts)
+
+
+def _details(record: EventRecord) -> str:
+    return ", ".join(f"{k}={v}" for k, v in record.payload.items() if v not in (None, [], ""))
+
+
+def history_table(records: Iterable[EventRecord], names: Mapping[str, str], lang: str) -> Table:
+    table = Table()
+    for key in ("seq", "when", "who", "event", "details"):
+        table.add_column(word(key, lang))
+    for r in records:
+        table.add_row(
+            str(r.seq),
+            r.at.strftime("%Y-%m-%d %H:%M"),
+            names.get(r.actor, r.actor),
+            r.type,
+            _details(r),
+        )
+    return table

@@ -1,0 +1,351 @@
+"""``decide``: the pure heart of kosiflow. State + command + actor → events, or every blocker.
+
+No I/O happens here; the store appends what ``decide`` returns in one transaction. ``triggers``
+answers "what blocks each step from this phase?" with the same guards, without firing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from kosiflow.definition.model import ChecklistItem, Transition
+from kosiflow.engine import guards
+from kosiflow.engine.blockers import Blocker, blocker, closest
+from kosiflow.engine.commands import (
+    SYSTEM_ACTOR,
+    Actor,
+    AddNote,
+    AddParticipant,
+    ApproveGate,
+    Command,
+    CreateInitiative,
+    FireTrigger,
+    Hold,
+    ReopenItem,
+    Resume,
+    TickItem,
+    WaiveItem,
+)
+from kosiflow.engine.events import (
+    Event,
+    GateApproved,
+    InitiativeCreated,
+    InitiativeHeld,
+    InitiativeResumed,
+    ItemReopened,
+    ItemTicked,
+    ItemWaived,
+    NoteAdded,
+    ParticipantAdded,
+    PhaseChanged,
+    Recorded,
+)
+from kosiflow.engine.machines import machine_for
+from kosiflow.engine.state import InitiativeState, apply
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """The command may not be applied now, for every one of these reasons."""
+
+    blockers: tuple[Blocker, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerStatus:
+    """Whether a step may be taken now from the current phase, and if not, why not."""
+
+    transition: Transition
+    blockers: tuple[Blocker, ...]
+
+    @property
+    def may_fire(self) -> bool:
+        return not self.blockers
+
+
+Outcome = list[Event] | Refused
+_Decider = Callable[[InitiativeState, Command, Actor], Outcome]
+
+
+def _find_item(state: InitiativeState, item_id: str) -> ChecklistItem | Blocker:
+    phase = state.definition.phase(state.phase)
+    item = phase.item(item_id)
+    if item is not None:
+        return item
+    return blocker(
+        state.definition,
+        "item_unknown",
+        phase=state.phase,
+        item=item_id,
+        suggestion=closest(item_id, [i.id for i in phase.checklist]),
+    )
+
+
+def _refused_or(found: list[Blocker], events: Callable[[], list[Event]]) -> Outcome:
+    return Refused(tuple(found)) if found else events()
+
+
+def _create(state: InitiativeState, cmd: CreateInitiative, actor: Actor) -> Outcome:
+    definition = state.definition
+    found = [blocker(definition, "already_created")] if state.is_created else []
+    found += guards.role_blockers(definition, actor, guards.COORDINATION_ROLES, "create")
+    if guards.is_blank(cmd.title):
+        found.append(blocker(definition, "title_required"))
+    return _refused_or(
+        found,
+        lambda: [
+            InitiativeCreated(
+                workflow_id=definition.id,
+                workflow_version=definition.version,
+                content_hash=definition.content_hash,
+                title=cmd.title.strip(),
+                phase=definition.initial,
+                parent_id=cmd.parent_id,
+                description=cmd.description,
+            )
+        ],
+    )
+
+
+def _add_participant(state: InitiativeState, cmd: AddParticipant, actor: Actor) -> Outcome:
+    definition = state.definition
+    found = guards.status_blockers(state)
+    found += guards.role_blockers(definition, actor, guards.COORDINATION_ROLES, "add_participant")
+    if cmd.role not in definition.roles:
+        suggestion = closest(cmd.role, list(definition.roles))
+        found.append(blocker(definition, "role_unknown", role=cmd.role, suggestion=suggestion))
+    return _refused_or(found, lambda: [ParticipantAdded(cmd.participant_id, cmd.role)])
+
+
+def _tick(state: InitiativeState, cmd: TickItem, actor: Actor) -> Outcome:
+    found = guards.status_blockers(state)
+    item = None if found else _find_item(state, cmd.item)
+    if not isinstance(item, ChecklistItem):
+        return Refused(tuple(found) if item is None else (item,))
+    definition = state.definition
+    if item.id in state.checklist:
+        found.append(blocker(definition, "item_already_done", item=item.id))
+    found += guards.role_blockers(definition, actor, item.roles, "tick", item=item.id)
+    if item.evidence == "required" and guards.is_blank(cmd.evidence):
+        found.append(blocker(definition, "evidence_required", item=item.id))
+    return _refused_or(
+        found, lambda: [ItemTicked(state.phase, state.visit, item.id, cmd.evidence, cmd.note)]
+    )
+
+
+def _gates_voided_by_reopening(state: InitiativeState) -> tuple[str, ...]:
+    return tuple(
+        t.trigger
+        for t in state.definition.transitions_from(state.phase)
+        if t.requires.checklist == "complete" and state.approvals.get(t.trigger)
+    )
+
+
+def _reopen(state: InitiativeState, cmd: ReopenItem, actor: Actor) -> Outcome:
+    found = guards.status_blockers(state)
+    item = None if found else _find_item(state, cmd.item)
+    if not isinstance(item, ChecklistItem):
+        return Refused(tuple(found) if item is None else (item,))
+    definition = state.definition
+    if item.id not in state.checklist:
+        found.append(blocker(definition, "item_not_done", item=item.id))
+    roles = dict.fromkeys((*item.roles, *item.waivable_by))
+    found += guards.role_blockers(definition, actor, roles, "reopen", item=item.id)
+    if guards.is_blank(cmd.reason):
+        found.append(blocker(definition, "reason_required"))
+    return _refused_or(
+        found,
+        lambda: [
+            ItemReopened(
+                state.phase,
+                state.visit,
+                item.id,
+                cmd.reason.strip(),
+                _gates_voided_by_reopening(state),
+            )
+        ],
+    )
+
+
+def _waive(state: InitiativeState, cmd: WaiveItem, actor: Actor) -> Outcome:
+    found = guards.status_blockers(state)
+    item = None if found else _find_item(state, cmd.item)
+    if not isinstance(item, ChecklistItem):
+        return Refused(tuple(found) if item is None else (item,))
+    definition = state.definition
+    if item.id in state.checklist:
+        found.append(blocker(definition, "item_already_done", item=item.id))
+    if not item.waivable_by:
+        found.append(blocker(definition, "item_not_waivable", item=item.id))
+    else:
+        found += guards.role_blockers(definition, actor, item.waivable_by, "waive", item=item.id)
+    if guards.is_blank(cmd.reason):
+        found.append(blocker(definition, "reason_required"))
+    return _refused_or(
+        found, lambda: [ItemWaived(state.phase, state.visit, item.id, cmd.reason.strip())]
+    )
+
+
+def _approval_role(
+    state: InitiativeState, transition: Transition, cmd: ApproveGate, actor: Actor
+) -> str | Blocker:
+    definition = state.definition
+    wanted = transition.requires.approvals
+    signed = state.approvals.get(transition.trigger, {})
+    trigger = transition.trigger
+    if cmd.role is not None:
+        if cmd.role not in wanted:
+            return blocker(definition, "approval_not_needed", trigger=trigger, role=cmd.role)
+        candidates = [cmd.role] if cmd.role in actor.roles else []
+    else:
+        candidates = [r for r in wanted if r in actor.roles]
+    if not candidates:
+        roles = ",".join([cmd.role] if cmd.role else wanted)
+        if not roles:
+            return blocker(definition, "approval_not_needed", trigger=trigger, role="-")
+        return blocker(definition, "role_missing", roles=roles, action="approve", trigger=trigger)
+    unsigned = [r for r in candidates if r not in signed]
+    if not unsigned:
+        return blocker(definition, "already_approved", trigger=trigger, role=candidates[0])
+    if len(unsigned) > 1:
+        return blocker(
+            definition, "approval_role_ambiguous", trigger=trigger, roles=",".join(unsigned)
+        )
+    return unsigned[0]
+
+
+def _approve(state: InitiativeState, cmd: ApproveGate, actor: Actor) -> Outcome:
+    transition, found = guards.trigger_blockers(state, cmd.trigger, None)
+    if transition is None:
+        return Refused(tuple(found))
+    found = [b for b in found if b.code == "on_hold"]
+    role = _approval_role(state, transition, cmd, actor)
+    if isinstance(role, Blocker):
+        found.append(role)
+    return _refused_or(
+        found,
+        lambda: [GateApproved(state.phase, state.visit, cmd.trigger, str(role), cmd.note)],
+    )
+
+
+def _change_phase(
+    state: InitiativeState,
+    transition: Transition,
+    reason: str | None,
+    *,
+    cause_seq: int | None = None,
+) -> PhaseChanged:
+    target = machine_for(state.definition).fire(state.phase, transition.trigger)
+    return PhaseChanged(
+        trigger=transition.trigger,
+        source=state.phase,
+        target=target,
+        visit=state.visits.get(target, 0) + 1,
+        reason=reason,
+        automatic=cause_seq is not None,
+        cause_seq=cause_seq,
+    )
+
+
+def _fire(state: InitiativeState, cmd: FireTrigger, actor: Actor) -> Outcome:
+    transition, found = guards.trigger_blockers(state, cmd.trigger, actor)
+    if transition is None:
+        return Refused(tuple(found))
+    found += guards.reason_blockers(state.definition, transition.reason, cmd.reason, cmd.trigger)
+    reason = None if guards.is_blank(cmd.reason) else str(cmd.reason).strip()
+    return _refused_or(found, lambda: [_change_phase(state, transition, reason)])
+
+
+def _hold(state: InitiativeState, cmd: Hold, actor: Actor) -> Outcome:
+    definition = state.definition
+    found = guards.status_blockers(state)
+    found += guards.role_blockers(definition, actor, guards.COORDINATION_ROLES, "hold")
+    if guards.is_blank(cmd.reason):
+        found.append(blocker(definition, "reason_required"))
+    return _refused_or(found, lambda: [InitiativeHeld(cmd.reason.strip())])
+
+
+def _resume(state: InitiativeState, cmd: Resume, actor: Actor) -> Outcome:
+    definition = state.definition
+    found = guards.status_blockers(state, on_hold_ok=True)
+    if not found and state.hold is None:
+        found.append(blocker(definition, "not_on_hold"))
+    found += guards.role_blockers(definition, actor, guards.COORDINATION_ROLES, "resume")
+    reason = None if guards.is_blank(cmd.reason) else str(cmd.reason).strip()
+    return _refused_or(found, lambda: [InitiativeResumed(reason)])
+
+
+def _note(state: InitiativeState, cmd: AddNote, actor: Actor) -> Outcome:
+    definition = state.definition
+    found = guards.status_blockers(state, on_hold_ok=True)
+    found += guards.role_blockers(definition, actor, definition.roles, "note")
+    if guards.is_blank(cmd.text):
+        found.append(blocker(definition, "text_required"))
+    return _refused_or(found, lambda: [NoteAdded(cmd.text.strip())])
+
+
+_DECIDERS: dict[type, _Decider] = {
+    CreateInitiative: _create,  # type: ignore[dict-item]  # each decider takes its own command
+    AddParticipant: _add_participant,  # type: ignore[dict-item]
+    TickItem: _tick,  # type: ignore[dict-item]
+    ReopenItem: _reopen,  # type: ignore[dict-item]
+    WaiveItem: _waive,  # type: ignore[dict-item]
+    ApproveGate: _approve,  # type: ignore[dict-item]
+    FireTrigger: _fire,  # type: ignore[dict-item]
+    Hold: _hold,  # type: ignore[dict-item]
+    Resume: _resume,  # type: ignore[dict-item]
+    AddNote: _note,  # type: ignore[dict-item]
+}
+
+_PROVISIONAL_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _auto_transition(state: InitiativeState) -> Transition | None:
+    for transition in state.definition.transitions_from(state.phase):
+        if transition.auto:
+            return transition
+    return None
+
+
+def _with_automatic_steps(state: InitiativeState, events: list[Event]) -> list[Event]:
+    """Append the automatic transitions that ``events`` open (possibly a chain of them)."""
+    for event in events:
+        state = apply(state, Recorded(state.version + 1, "", _PROVISIONAL_TIME, event))
+    for _ in state.definition.phases:  # a chain can visit each phase at most once
+        transition = _auto_transition(state)
+        if transition is None or state.hold is not None or state.has_ended:
+            break
+        if guards.gate_blockers(state, transition):
+            break
+        step = _change_phase(state, transition, None, cause_seq=state.version)
+        events = [*events, step]
+        state = apply(state, Recorded(state.version + 1, SYSTEM_ACTOR, _PROVISIONAL_TIME, step))
+    return events
+
+
+def decide(state: InitiativeState, command: Command, actor: Actor) -> Outcome:
+    """The events ``command`` by ``actor`` leads to in ``state``, or every reason it may not.
+
+    Automatic transitions that the command opens are appended to the events (recorded as done by
+    the system and caused by the command's last event).
+    """
+    outcome = _DECIDERS[type(command)](state, command, actor)
+    if isinstance(outcome, Refused):
+        return outcome
+    return _with_automatic_steps(state, outcome)
+
+
+def triggers(state: InitiativeState, actor: Actor | None = None) -> list[TriggerStatus]:
+    """Every step that leaves the current phase, with what blocks it now (nothing is fired).
+
+    With an ``actor``, missing roles of that actor are blockers too.
+    """
+    if not state.is_created or state.has_ended:
+        return []
+    statuses = []
+    for transition in state.definition.transitions_from(state.phase):
+        _, found = guards.trigger_blockers(state, transition.trigger, actor)
+        statuses.append(TriggerStatus(transition, tuple(found)))
+    return statuses

@@ -1,0 +1,265 @@
+"""The state of one initiative, folded from its events; and its JSON form (the projection).
+
+``apply`` is the only place that knows how an event changes the state. The projection stored in
+the database is ``state_to_json(fold(events))``; ``rebuild`` recomputes it and must get the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from kosiflow.definition.model import Definition
+from kosiflow.engine.events import (
+    GateApproved,
+    InitiativeCreated,
+    InitiativeHeld,
+    InitiativeResumed,
+    ItemReopened,
+    ItemTicked,
+    ItemWaived,
+    NoteAdded,
+    ParticipantAdded,
+    PhaseChanged,
+    Recorded,
+)
+
+ItemStatus = Literal["done", "waived"]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemState:
+    """A checklist item of the current visit that is done or waived."""
+
+    status: ItemStatus
+    by: str
+    at: datetime
+    evidence: str | None = None
+    note: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    by: str
+    at: datetime
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HoldState:
+    reason: str
+    by: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeState:
+    """Everything the rules look at. Never mutated: ``apply`` returns a new state."""
+
+    initiative_id: str
+    definition: Definition = field(compare=False)
+    version: int = 0
+    title: str = ""
+    description: str | None = None
+    parent_id: str | None = None
+    phase: str = ""
+    """Empty until the initiative is created."""
+    visit: int = 0
+    """Which visit of ``phase`` this is (1 on first entry, 2 after coming back once, ...)."""
+    visits: Mapping[str, int] = field(default_factory=dict)
+    phase_entered_at: datetime | None = None
+    checklist: Mapping[str, ItemState] = field(default_factory=dict)
+    """Items done or waived in the current visit, by item id."""
+    approvals: Mapping[str, Mapping[str, Approval]] = field(default_factory=dict)
+    """Sign-offs of the current visit: trigger → role → approval."""
+    participants: Mapping[str, str] = field(default_factory=dict)
+    """Participant id → the sector (role) they bring."""
+    hold: HoldState | None = None
+    notes: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def is_created(self) -> bool:
+        return self.version > 0
+
+    @property
+    def has_ended(self) -> bool:
+        return self.is_created and self.definition.phase(self.phase).final
+
+    @property
+    def sectors(self) -> frozenset[str]:
+        """The distinct sectors (roles) of the participants."""
+        return frozenset(self.participants.values())
+
+
+def _enter(state: InitiativeState, phase: str, visit: int, at: datetime) -> InitiativeState:
+    return replace(
+        state,
+        phase=phase,
+        visit=visit,
+        visits={**state.visits, phase: visit},
+        phase_entered_at=at,
+        checklist={},
+        approvals={},
+    )
+
+
+def _without(mapping: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    drop = set(keys)
+    return {k: v for k, v in mapping.items() if k not in drop}
+
+
+def _approved(state: InitiativeState, e: GateApproved, r: Recorded) -> InitiativeState:
+    gate = {**state.approvals.get(e.trigger, {}), e.role: Approval(r.actor, r.at, e.note)}
+    return replace(state, approvals={**state.approvals, e.trigger: gate})
+
+
+def _apply_event(state: InitiativeState, r: Recorded) -> InitiativeState:  # noqa: C901
+    e = r.event
+    match e:
+        case InitiativeCreated():
+            created = replace(
+                state,
+                title=e.title,
+                description=e.description,
+                parent_id=e.parent_id,
+                created_at=r.at,
+            )
+            return _enter(created, e.phase, 1, r.at)
+        case ParticipantAdded():
+            return replace(state, participants={**state.participants, e.participant_id: e.role})
+        case ItemTicked():
+            item = ItemState("done", r.actor, r.at, evidence=e.evidence, note=e.note)
+            return replace(state, checklist={**state.checklist, e.item: item})
+        case ItemWaived():
+            item = ItemState("waived", r.actor, r.at, reason=e.reason)
+            return replace(state, checklist={**state.checklist, e.item: item})
+        case ItemReopened():
+            return replace(
+                state,
+                checklist=_without(state.checklist, [e.item]),
+                approvals=_without(state.approvals, e.invalidated_approvals),
+            )
+        case GateApproved():
+            return _approved(state, e, r)
+        case PhaseChanged():
+            return _enter(state, e.target, e.visit, r.at)
+        case InitiativeHeld():
+            return replace(state, hold=HoldState(e.reason, r.actor, r.at))
+        case InitiativeResumed():
+            return replace(state, hold=None)
+        case NoteAdded():
+            return replace(state, notes=state.notes + 1)
+
+
+def apply(state: InitiativeState, recorded: Recorded) -> InitiativeState:
+    """The state after ``recorded`` (which must be the next event: seq = version + 1)."""
+    return replace(_apply_event(state, recorded), version=recorded.seq, updated_at=recorded.at)
+
+
+def fold(
+    definition: Definition, initiative_id: str, history: Iterable[Recorded]
+) -> InitiativeState:
+    """The state an initiative's history leads to."""
+    state = InitiativeState(initiative_id, definition)
+    for recorded in history:
+        state = apply(state, recorded)
+    return state
+
+
+# -- JSON form ---------------------------------------------------------------------------------
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _item_json(item: ItemState) -> dict[str, Any]:
+    return {
+        "status": item.status,
+        "by": item.by,
+        "at": item.at.isoformat(),
+        "evidence": item.evidence,
+        "note": item.note,
+        "reason": item.reason,
+    }
+
+
+def state_to_json(state: InitiativeState) -> dict[str, Any]:
+    """The projection of a state: plain JSON, deterministic for equal states."""
+    return {
+        "title": state.title,
+        "description": state.description,
+        "parent_id": state.parent_id,
+        "phase": state.phase,
+        "visit": state.visit,
+        "visits": dict(state.visits),
+        "phase_entered_at": _time(state.phase_entered_at),
+        "checklist": {k: _item_json(v) for k, v in state.checklist.items()},
+        "approvals": {
+            trigger: {
+                role: {"by": a.by, "at": a.at.isoformat(), "note": a.note}
+                for role, a in by_role.items()
+            }
+            for trigger, by_role in state.approvals.items()
+        },
+        "participants": dict(state.participants),
+        "hold": None
+        if state.hold is None
+        else {"reason": state.hold.reason, "by": state.hold.by, "since": _time(state.hold.since)},
+        "notes": state.notes,
+        "created_at": _time(state.created_at),
+        "updated_at": _time(state.updated_at),
+    }
+
+
+def state_from_json(
+    definition: Definition, initiative_id: str, version: int, data: Mapping[str, Any]
+) -> InitiativeState:
+    """The state a projection describes (the inverse of :func:`state_to_json`)."""
+    hold = data["hold"]
+    return InitiativeState(
+        initiative_id=initiative_id,
+        definition=definition,
+        version=version,
+        title=data["title"],
+        description=data["description"],
+        parent_id=data["parent_id"],
+        phase=data["phase"],
+        visit=data["visit"],
+        visits=data["visits"],
+        phase_entered_at=_parse_time(data["phase_entered_at"]),
+        checklist={
+            k: ItemState(
+                v["status"],
+                v["by"],
+                datetime.fromisoformat(v["at"]),
+                v["evidence"],
+                v["note"],
+                v["reason"],
+            )
+            for k, v in data["checklist"].items()
+        },
+        approvals={
+            trigger: {
+                role: Approval(a["by"], datetime.fromisoformat(a["at"]), a["note"])
+                for role, a in by_role.items()
+            }
+            for trigger, by_role in data["approvals"].items()
+        },
+        participants=data["participants"],
+        hold=None
+        if hold is None
+        else HoldState(hold["reason"], hold["by"], datetime.fromisoformat(hold["since"])),
+        notes=data["notes"],
+        created_at=_parse_time(data["created_at"]),
+        updated_at=_parse_time(data["updated_at"]),
+    )

@@ -1,0 +1,450 @@
+"""Use cases: open a unit of work, load, decide, append. The CLI and the API call only these.
+
+Every command runs in one transaction: its events, the new projection and the idempotency record
+commit together or not at all. A refusal raises :class:`CommandRefused` and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kosiflow.catalog import WorkflowCatalog
+from kosiflow.definition import Definition
+from kosiflow.engine import (
+    SCHEMA_VERSION,
+    SYSTEM_ACTOR,
+    Actor,
+    AddNote,
+    AddParticipant,
+    ApproveGate,
+    Command,
+    CreateInitiative,
+    FireTrigger,
+    Hold,
+    InitiativeState,
+    Recorded,
+    Refused,
+    ReopenItem,
+    Resume,
+    TickItem,
+    TriggerStatus,
+    WaiveItem,
+    apply,
+    decide,
+    event_from_payload,
+    event_payload,
+    event_type,
+    fold,
+    state_from_json,
+    state_to_json,
+    triggers,
+)
+from kosiflow.engine.events import Event, PhaseChanged
+from kosiflow.errors import CommandRefused, ConcurrencyConflict, IdempotencyMismatch, NotFound
+from kosiflow.store import (
+    Database,
+    EventRecord,
+    NewEvent,
+    Projection,
+    VerifyResult,
+    WriteUnit,
+    verify_chain,
+)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """What an acknowledged command did; ``replayed`` when an idempotency key answered it."""
+
+    initiative_id: str
+    version: int
+    events: tuple[str, ...]
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Everything a coordinator needs to see about one initiative, in one object."""
+
+    state: InitiativeState
+    triggers: tuple[TriggerStatus, ...]
+    names: Mapping[str, str]
+    """Person id → display name (for who ticked, signed, participates)."""
+
+    @property
+    def definition(self) -> Definition:
+        return self.state.definition
+
+    @property
+    def percent_done(self) -> int:
+        """Share of the current phase's required items done or waived (100 when it has none)."""
+        required = [i for i in self.definition.phase(self.state.phase).checklist if not i.optional]
+        if not required:
+            return 100
+        done = sum(1 for i in required if i.id in self.state.checklist)
+        return round(100 * done / len(required))
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildReport:
+    initiatives: int
+    differing: tuple[str, ...]
+    """Initiatives whose stored projection differed from the fold (now replaced)."""
+
+
+def _record(row: EventRecord) -> Recorded:
+    return Recorded(
+        row.seq, row.actor, row.at, event_from_payload(row.type, row.schema_version, row.payload)
+    )
+
+
+def _fingerprint(initiative_id: str, name: str, fields: Mapping[str, Any]) -> str:
+    text = json.dumps([initiative_id, name, fields], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _projection(state: InitiativeState, head_hash: str) -> Projection:
+    created = state.created_at
+    updated = state.updated_at
+    if created is None or updated is None:
+        raise ValueError("only a created initiative has a projection")
+    return Projection(
+        initiative_id=state.initiative_id,
+        workflow_id=state.definition.id,
+        workflow_version=state.definition.version,
+        parent_id=state.parent_id,
+        title=state.title,
+        phase=state.phase,
+        on_hold=state.hold is not None,
+        ended=state.has_ended,
+        version=state.version,
+        state=state_to_json(state),
+        head_hash=head_hash,
+        created_at=created,
+        updated_at=updated,
+    )
+
+
+class Services:
+    """kosiflow's use cases over one database and one workflow catalog."""
+
+    def __init__(
+        self, database: Database, catalog: WorkflowCatalog, *, clock: Clock = utc_now
+    ) -> None:
+        self.database = database
+        self.catalog = catalog
+        self._clock = clock
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def create(
+        self,
+        workflow_id: str,
+        title: str,
+        actor: Actor,
+        *,
+        parent_id: str | None = None,
+        description: str | None = None,
+        idempotency_key: str | None = None,
+        at: datetime | None = None,
+    ) -> CommandResult:
+        """Start a new initiative under the newest version of ``workflow_id``."""
+        definition = self.catalog.newest(workflow_id)
+        command = CreateInitiative(title, parent_id=parent_id, description=description)
+        fingerprint = _fingerprint(
+            "", "create", {"workflow": workflow_id, "title": title, "parent": parent_id}
+        )
+        with self.database.write() as unit:
+            replayed = self._replay(unit, actor, idempotency_key, fingerprint)
+            if replayed is not None:
+                return replayed
+            if parent_id is not None and unit.load_projection(parent_id) is None:
+                raise NotFound("initiative", parent_id)
+            state = InitiativeState(str(uuid.uuid4()), definition)
+            result = self._decide_and_append(unit, state, command, actor, at)
+            self._remember(unit, actor, idempotency_key, fingerprint, result)
+            return result
+
+    def add_participant(
+        self,
+        initiative_id: str,
+        name: str,
+        role: str,
+        actor: Actor,
+        *,
+        contact: str | None = None,
+        **options: Any,
+    ) -> CommandResult:
+        """Add a participant; the name and contact are kept outside the history."""
+
+        def build(unit: WriteUnit) -> Command:
+            return AddParticipant(unit.add_person(name.strip(), contact), role)
+
+        fields = {"name": name, "role": role, "contact": contact}
+        return self._execute(initiative_id, "participant", fields, build, actor, **options)
+
+    def tick(
+        self,
+        initiative_id: str,
+        item: str,
+        actor: Actor,
+        *,
+        evidence: str | None = None,
+        note: str | None = None,
+        **options: Any,
+    ) -> CommandResult:
+        return self._run(initiative_id, TickItem(item, evidence, note), actor, **options)
+
+    def reopen(
+        self, initiative_id: str, item: str, reason: str, actor: Actor, **options: Any
+    ) -> CommandResult:
+        return self._run(initiative_id, ReopenItem(item, reason), actor, **options)
+
+    def waive(
+        self, initiative_id: str, item: str, reason: str, actor: Actor, **options: Any
+    ) -> CommandResult:
+        return self._run(initiative_id, WaiveItem(item, reason), actor, **options)
+
+    def approve(
+        self,
+        initiative_id: str,
+        trigger: str,
+        actor: Actor,
+        *,
+        role: str | None = None,
+        note: str | None = None,
+        **options: Any,
+    ) -> CommandResult:
+        return self._run(initiative_id, ApproveGate(trigger, role, note), actor, **options)
+
+    def fire(
+        self,
+        initiative_id: str,
+        trigger: str,
+        actor: Actor,
+        *,
+        reason: str | None = None,
+        **options: Any,
+    ) -> CommandResult:
+        return self._run(initiative_id, FireTrigger(trigger, reason), actor, **options)
+
+    def hold(self, initiative_id: str, reason: str, actor: Actor, **options: Any) -> CommandResult:
+        return self._run(initiative_id, Hold(reason), actor, **options)
+
+    def resume(
+        self, initiative_id: str, actor: Actor, *, reason: str | None = None, **options: Any
+    ) -> CommandResult:
+        return self._run(initiative_id, Resume(reason), actor, **options)
+
+    def note(self, initiative_id: str, text: str, actor: Actor, **options: Any) -> CommandResult:
+        return self._run(initiative_id, AddNote(text), actor, **options)
+
+    def _run(
+        self, initiative_id: str, command: Command, actor: Actor, **options: Any
+    ) -> CommandResult:
+        fields = asdict(command)
+        name = type(command).__name__
+        return self._execute(initiative_id, name, fields, lambda _: command, actor, **options)
+
+    def _execute(
+        self,
+        initiative_id: str,
+        name: str,
+        fields: Mapping[str, Any],
+        build: Callable[[WriteUnit], Command],
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        at: datetime | None = None,
+    ) -> CommandResult:
+        fingerprint = _fingerprint(initiative_id, name, fields)
+        with self.database.write() as unit:
+            replayed = self._replay(unit, actor, idempotency_key, fingerprint)
+            if replayed is not None:
+                return replayed
+            state = self._load_for_update(unit, initiative_id)
+            if expected_version is not None and expected_version != state.version:
+                raise ConcurrencyConflict(initiative_id, expected_version, state.version)
+            result = self._decide_and_append(unit, state, build(unit), actor, at)
+            self._remember(unit, actor, idempotency_key, fingerprint, result)
+            return result
+
+    def _load_for_update(self, unit: WriteUnit, initiative_id: str) -> InitiativeState:
+        projection = unit.load_projection(initiative_id)
+        if projection is None:
+            raise NotFound("initiative", initiative_id)
+        definition = self.catalog.pinned(
+            self.database, projection.workflow_id, projection.workflow_version
+        )
+        return state_from_json(definition, initiative_id, projection.version, projection.state)
+
+    def _decide_and_append(
+        self,
+        unit: WriteUnit,
+        state: InitiativeState,
+        command: Command,
+        actor: Actor,
+        at: datetime | None,
+    ) -> CommandResult:
+        outcome = decide(state, command, actor)
+        if isinstance(outcome, Refused):
+            raise CommandRefused(outcome.blockers)
+        when = at or self._clock()
+        new_events = [self._new_event(event, actor, when) for event in outcome]
+        new_state = state
+        for offset, event in enumerate(outcome, start=1):
+            recorded = Recorded(state.version + offset, new_events[offset - 1].actor, when, event)
+            new_state = apply(new_state, recorded)
+        unit.append(_projection(new_state, ""), state.version, new_events)
+        return CommandResult(
+            state.initiative_id, new_state.version, tuple(e.type for e in new_events)
+        )
+
+    @staticmethod
+    def _new_event(event: Event, actor: Actor, at: datetime) -> NewEvent:
+        automatic = isinstance(event, PhaseChanged) and event.automatic
+        return NewEvent(
+            type=event_type(event),
+            schema_version=SCHEMA_VERSION,
+            actor=SYSTEM_ACTOR if automatic else actor.id,
+            at=at,
+            payload=event_payload(event),
+        )
+
+    @staticmethod
+    def _replay(
+        unit: WriteUnit, actor: Actor, key: str | None, fingerprint: str
+    ) -> CommandResult | None:
+        if key is None:
+            return None
+        found = unit.find_idempotent(actor.id, key)
+        if found is None:
+            return None
+        stored_fingerprint, response = found
+        if stored_fingerprint != fingerprint:
+            raise IdempotencyMismatch(key)
+        data = json.loads(response)
+        return CommandResult(
+            data["initiative_id"], data["version"], tuple(data["events"]), replayed=True
+        )
+
+    @staticmethod
+    def _remember(
+        unit: WriteUnit, actor: Actor, key: str | None, fingerprint: str, result: CommandResult
+    ) -> None:
+        if key is None:
+            return
+        response = json.dumps(
+            {
+                "initiative_id": result.initiative_id,
+                "version": result.version,
+                "events": list(result.events),
+            }
+        )
+        unit.remember_idempotent(actor.id, key, fingerprint, result.initiative_id, response)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def state(self, initiative_id: str) -> InitiativeState:
+        """The current state of an initiative, from its projection."""
+        with self.database.read() as unit:
+            projection = unit.load_projection(initiative_id)
+        if projection is None:
+            raise NotFound("initiative", initiative_id)
+        definition = self.catalog.pinned(
+            self.database, projection.workflow_id, projection.workflow_version
+        )
+        return state_from_json(definition, initiative_id, projection.version, projection.state)
+
+    def progress(self, initiative_id: str, actor: Actor | None = None) -> Progress:
+        """Phase, checklist and, for each step from here, what blocks it now."""
+        state = self.state(initiative_id)
+        people = {item.by for item in state.checklist.values()} | set(state.participants)
+        people |= {a.by for gate in state.approvals.values() for a in gate.values()}
+        with self.database.read() as unit:
+            names = unit.person_names(sorted(people))
+        return Progress(state, tuple(triggers(state, actor)), names)
+
+    def list_initiatives(
+        self,
+        *,
+        workflow_id: str | None = None,
+        phase: str | None = None,
+        parent_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Projection]:
+        with self.database.read() as unit:
+            return unit.list_projections(
+                workflow_id=workflow_id,
+                phase=phase,
+                parent_id=parent_id,
+                limit=limit,
+                offset=offset,
+            )
+
+    def history(self, initiative_id: str) -> Iterator[EventRecord]:
+        """The initiative's events in order (streamed)."""
+        with self.database.read() as unit:
+            if unit.load_projection(initiative_id) is None:
+                raise NotFound("initiative", initiative_id)
+            yield from unit.events(initiative_id)
+
+    def person_names(self, ids: list[str]) -> dict[str, str]:
+        with self.database.read() as unit:
+            return unit.person_names(ids)
+
+    def verify(self, initiative_id: str) -> VerifyResult:
+        """Check the hash chain of one initiative's history."""
+        return verify_chain(self.history(initiative_id))
+
+    def initiative_ids(self) -> list[str]:
+        with self.database.read() as unit:
+            return list(unit.initiative_ids())
+
+    def fold(self, initiative_id: str) -> InitiativeState:
+        """The state the history leads to (ignores the stored projection)."""
+        with self.database.read() as unit:
+            projection = unit.load_projection(initiative_id)
+            if projection is None:
+                raise NotFound("initiative", initiative_id)
+            definition = self.catalog.pinned(
+                self.database, projection.workflow_id, projection.workflow_version
+            )
+            return fold(definition, initiative_id, (_record(r) for r in unit.events(initiative_id)))
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> RebuildReport:
+        """Fold every history again and replace each projection that differs from its fold."""
+        ids = self.initiative_ids()
+        differing: list[str] = []
+        for initiative_id in ids:
+            with self.database.write() as unit:
+                stored = unit.load_projection(initiative_id)
+                if stored is None:
+                    continue
+                definition = self.catalog.pinned(
+                    self.database, stored.workflow_id, stored.workflow_version
+                )
+                folded = fold(
+                    definition, initiative_id, (_record(r) for r in unit.events(initiative_id))
+                )
+                fresh = _projection(folded, stored.head_hash)
+                if fresh != stored:
+                    differing.append(initiative_id)
+                    unit.replace_projection(fresh)
+            if progress is not None:
+                progress(1)
+        return RebuildReport(len(ids), tuple(differing))

@@ -1,0 +1,71 @@
+"""What the store reads and writes: plain records, independent of the engine's types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+JsonObject = Mapping[str, Any]
+"""A JSON object as produced by ``json.loads`` (strings, numbers, bools, None, lists, objects)."""
+
+GENESIS_HASH = "0" * 64
+"""The ``prev_hash`` of every initiative's first event."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event about to be appended; the store gives it its seq and hashes."""
+
+    type: str
+    schema_version: int
+    actor: str
+    at: datetime
+    """UTC, timezone-aware."""
+    payload: JsonObject
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One stored event row of an initiative's history."""
+
+    initiative_id: str
+    seq: int
+    type: str
+    schema_version: int
+    actor: str
+    at: datetime
+    payload: JsonObject
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """The initiatives row: the current state, a cache of the folded events."""
+
+    initiative_id: str
+    workflow_id: str
+    workflow_version: int
+    parent_id: str | None
+    title: str
+    phase: str
+    on_hold: bool
+    ended: bool
+    version: int
+    """Number of events in the history (= seq of the last one)."""
+    state: JsonObject
+    """The full folded state as JSON (the engine's ``state_to_json``)."""
+    head_hash: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDefinition:
+    workflow_id: str
+    version: int
+    content_hash: str
+    text: str
+    source_name: str

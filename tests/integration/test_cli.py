@@ -1,0 +1,122 @@
+"""The kosiflow command line, end to end on a SQLite file: output and exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kosiflow.cli import app
+
+Run = Callable[..., str]
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+
+
+@pytest.fixture
+def kosiflow(tmp_path: Path) -> Run:
+    runner = CliRunner()
+    base = ["--database", f"sqlite:///{tmp_path / 'lab.db'}", "--workflows", str(WORKFLOWS)]
+
+    def run(*args: str, expect: int = 0) -> str:
+        result = runner.invoke(app, [*base, *args])
+        assert result.exit_code == expect, result.output
+        return result.output
+
+    return run
+
+
+def _token_and_ids(kosiflow: Run) -> str:
+    kosiflow("users", "add", "Jana", "--role", "coordinator")
+    kosiflow("users", "add", "Thomas", "--role", "administration")
+    created = kosiflow("--as", "Jana", "create", "kosi-lab", "Fahrradgaragen")
+    return created.split()[0]
+
+
+def test_users_add_prints_the_token_as_its_last_line_once(kosiflow: Run) -> None:
+    output = kosiflow("users", "add", "Jana", "--role", "coordinator")
+    token = output.strip().splitlines()[-1]
+    assert len(token) >= 40
+    assert token not in kosiflow("users", "list")
+
+
+def test_an_unknown_role_is_bad_input(kosiflow: Run) -> None:
+    output = kosiflow("users", "add", "Jana", "--role", "coordinater", expect=2)
+    assert "unknown role 'coordinater'" in output
+
+
+def test_a_refused_command_exits_1_and_lists_every_blocker(kosiflow: Run) -> None:
+    initiative = _token_and_ids(kosiflow)
+    output = kosiflow("--as", "Jana", "fire", initiative, "start_co_creation", expect=1)
+    assert "Challenge statement agreed" in output
+    assert "approval_missing" in output
+    assert "sectors_missing" in output
+    german = kosiflow(
+        "--lang", "de", "--as", "Jana", "fire", initiative, "start_co_creation", expect=1
+    )
+    assert "Abgelehnt" in german
+    assert "Freigabe durch Verwaltung fehlt" in german
+
+
+def test_tick_show_and_history(kosiflow: Run) -> None:
+    initiative = _token_and_ids(kosiflow)
+    kosiflow("--as", "Thomas", "tick", initiative, "mandate_secured", "--evidence", "Ratsbeschluss")
+    shown = kosiflow("show", initiative)
+    assert "Ratsbeschluss" in shown
+    assert "Thomas" in shown
+    lines = kosiflow("history", initiative, "--json").strip().splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [e["type"] for e in events] == ["InitiativeCreated", "ItemTicked"]
+    assert events[1]["prev_hash"] == events[0]["hash"]
+    assert "Thomas" not in lines[1]  # people appear by pseudonymous id only
+
+
+def test_a_stale_expected_version_is_a_conflict(kosiflow: Run) -> None:
+    initiative = _token_and_ids(kosiflow)
+    kosiflow("--as", "Jana", "note", initiative, "first")
+    output = kosiflow(
+        "--as", "Thomas", "tick", initiative, "mandate_secured", "--expect-version", "1", expect=1
+    )
+    assert "Conflict" in output
+
+
+def test_an_idempotency_key_applies_a_command_once(kosiflow: Run) -> None:
+    initiative = _token_and_ids(kosiflow)
+    args = ("--as", "Thomas", "tick", initiative, "mandate_secured", "--idempotency-key", "k1")
+    first = kosiflow(*args)
+    again = kosiflow(*args)
+    assert "(replayed)" in again
+    assert first.split(":")[0] == again.split(":")[0]
+    assert len(kosiflow("history", initiative, "--json").strip().splitlines()) == 2
+
+
+def test_unknown_initiative_and_missing_actor_are_bad_input(kosiflow: Run) -> None:
+    kosiflow("show", "nope", expect=2)
+    assert "--as" in kosiflow("create", "kosi-lab", "x", expect=2)
+
+
+def test_validate_reports_locations_and_exits_2(kosiflow: Run, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: kosiflow/v1\nid: Bad Id\n")
+    output = kosiflow("validate", str(bad), expect=2)
+    assert f"{bad}:2:5: id:" in output
+    assert "ok" in kosiflow("validate", str(WORKFLOWS / "kosi-lab.yaml"))
+
+
+def test_schema_is_json(kosiflow: Run) -> None:
+    schema = json.loads(kosiflow("schema"))
+    assert "phases" in schema["properties"]
+
+
+def test_demo_loads_once_verifies_and_rebuilds_exactly(kosiflow: Run) -> None:
+    first = kosiflow("demo")
+    assert "Fahrradgaragen im Quartier" in first
+    assert "Social Innovation Center Dortmund" in first
+    assert "already loaded" in kosiflow("demo")
+    verified = kosiflow("verify")
+    assert verified.count(": ok") == 6
+    assert "6 initiatives folded; 0 differed" in kosiflow("rebuild")
+    status = kosiflow("--lang", "de", "status")
+    assert "Verstetigung" in status
