@@ -581,9 +581,7 @@ def demo(ctx: typer.Context) -> None:
     def work(s: _Settings) -> None:
         services = s.services()
         created = load_demo(services)
-        out.print(
-            f"demo: {created} initiatives created" if created else "demo data already loaded"
-        )
+        out.print(f"demo: {created} initiatives created" if created else "demo data already loaded")
         projections = services.list_initiatives(limit=10_000)
         definitions = {
             (p.workflow_id, p.workflow_version): services.catalog.pinned(

@@ -22,6 +22,7 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "on_hold": "on hold",
         "ended": "ended",
         "item": "Checklist item",
+        "checklist": "Checklist: {0} % done",
         "who": "Who",
         "when": "When",
         "evidence": "Evidence",
@@ -48,6 +49,7 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "on_hold": "pausiert",
         "ended": "beendet",
         "item": "Checklistenpunkt",
+        "checklist": "Checkliste: {0} % erledigt",
         "who": "Wer",
         "when": "Wann",
         "evidence": "Nachweis",
@@ -121,7 +123,7 @@ def status_table(
 
 def _item_rows(progress: Progress, lang: str) -> Table:
     state = progress.state
-    table = Table(title=f"{word('item', lang)} — {progress.percent_done} %")
+    table = Table(title=word("checklist", lang).format(progress.percent_done))
     for key in ("item", "who", "when", "evidence"):
         table.add_column(word(key, lang))
     for item in state.definition.phase(state.phase).checklist:
@@ -149,7 +151,9 @@ def _trigger_rows(progress: Progress, lang: str) -> Table:
         title = t.title.in_(lang) if t.title else t.trigger
         target = progress.definition.phase(t.target).title.in_(lang)
         reasons = "\n".join(f"• {b.message(lang)}" for b in status.blockers)
-        table.add_row(f"{title} [dim]({t.trigger} → {target})[/dim]", reasons or word("ready", lang))
+        table.add_row(
+            f"{title} [dim]({t.trigger} → {target})[/dim]", reasons or word("ready", lang)
+        )
     return table
 
 
@@ -176,7 +180,7 @@ def progress_view(progress: Progress, lang: str) -> RenderableType:
 
 
 def _details(record: EventRecord) -> str:
-    return ", ".join(f"{k}={v}" for k, v in record.payload.items() if v not in (None, [], ""))
+    return ", ".join(f"{k}={v}" for k, v in record.payload.items() if v not in (None, [], "", False))
 
 
 def history_table(records: Iterable[EventRecord], names: Mapping[str, str], lang: str) -> Table:

@@ -75,7 +75,9 @@ class _Story:
             self.services.approve(self.initiative_id, trigger, self.actors[key], at=_at(day))
 
     def fire(self, day: str, who: str, trigger: str, reason: str | None = None) -> None:
-        self.services.fire(self.initiative_id, trigger, self.actors[who], reason=reason, at=_at(day))
+        self.services.fire(
+            self.initiative_id, trigger, self.actors[who], reason=reason, at=_at(day)
+        )
 
     def hold(self, day: str, who: str, reason: str) -> None:
         self.services.hold(self.initiative_id, reason, self.actors[who], at=_at(day))
@@ -158,17 +160,22 @@ def _social_innovation_center(story: _Story) -> None:
     s.tick("2018-04-10", "katrin", "commitments_made", "Kooperationsvereinbarung")
     s.tick("2018-04-24", "felix", "test_plan", "Evaluationsdesign sfs")
     s.approve("2018-05-03", "start_prototyping", "petra", "miriam")
-    s.fire("2018-05-03", "sven", "start_prototyping", "2. Stadtdialog: Pilotprozess Schulbegleitung")
+    s.fire(
+        "2018-05-03", "sven", "start_prototyping", "2. Stadtdialog: Pilotprozess Schulbegleitung"
+    )
     s.tick("2018-06-01", "katrin", "prototype_set_up", "Stabsstelle eingerichtet")
     s.tick("2018-06-15", "petra", "permits_cleared", "Verwaltungsvorstand informiert")
     s.tick("2018-12-03", "sven", "field_test_run", "Öffentliche Präsentation, 03.12.2018")
     s.tick("2019-05-15", "felix", "evaluation_done", "Evaluationsbericht sfs")
     s.approve("2019-06-03", "consolidate", "petra")
     s.fire("2019-06-04", "sven", "consolidate", "3. Stadtdialog: Übergabe der Ansätze")
-    s.tick("2019-07-01", "sven", "carrier_named", "Social Innovation Center der Wirtschaftsförderung")
+    s.tick(
+        "2019-07-01", "sven", "carrier_named", "Social Innovation Center der Wirtschaftsförderung"
+    )
     s.tick("2019-08-15", "katrin", "funding_secured", "Haushalt Wirtschaftsförderung 2020")
     s.tick("2019-09-10", "petra", "formal_decision", "Beschluss des Aufsichtsrats")
     s.tick("2019-10-01", "felix", "results_published", "Drehbuch KoSI-Lab, 2019")
+    s.tick("2019-10-01", "sven", "handover_done", "Übergabe an das Center-Team")
     s.approve("2019-10-02", "complete", "petra", "miriam")
     s.fire("2019-10-04", "sven", "complete", "Pressemitteilung: Center verstetigt das Lab")
 
@@ -179,8 +186,21 @@ def _initiation(s: _Story, year: str, topic: str) -> None:
     s.tick(f"{year}-01-20", "thomas", "mandate_secured", "Auftrag aus dem Stadtdialog")
     s.tick(f"{year}-02-01", "lena", "actor_mapping", "Akteurskarte des Runden Tischs")
     s.tick(f"{year}-02-05", "jana", "kickoff_dialogue", "Runder Tisch, 2. Stadtdialog")
+    s.tick(f"{year}-02-05", "jana", "core_team_named")
+    s.waive(f"{year}-02-06", "thomas", "resources_clarified", "Ressourcen trägt das Lab")
     s.approve(f"{year}-02-07", "start_co_creation", "thomas")
     s.fire(f"{year}-02-08", "jana", "start_co_creation")
+
+
+def _bench(s: _Story) -> None:
+    """The bench of the Wuppertal round table: a light-track request that finished itself."""
+    s.participants("2017-11-24", "jana", "thomas", "aylin")
+    s.tick("2017-11-24", "aylin", "request_described", "Bank am Wendehammer Hombüchel")
+    s.tick("2017-12-05", "thomas", "responsible_named", "Grünflächenamt")
+    s.tick("2017-12-06", "aylin", "neighbours_informed")
+    s.fire("2018-01-15", "jana", "start_implementation")
+    s.tick("2018-04-20", "thomas", "measure_done", "Bank aufgestellt, Foto vom 20.04.2018")
+    s.tick("2018-04-25", "jana", "feedback_given", "Brief an die Antragstellenden")
 
 
 def _wuppertal_lab(story: _Story, child: _Story, child2: _Story, child3: _Story) -> None:
@@ -191,12 +211,16 @@ def _wuppertal_lab(story: _Story, child: _Story, child2: _Story, child3: _Story)
     lab.tick("2017-02-20", "thomas", "mandate_secured", "Pressekonferenz des Oberbürgermeisters")
     lab.tick("2017-05-10", "lena", "actor_mapping", "Kartierung Wuppertal Institut")
     lab.tick("2017-06-27", "jana", "kickoff_dialogue", "1. Stadtdialog, Juni 2017")
+    lab.tick("2017-07-05", "jana", "core_team_named")
+    lab.tick("2017-07-05", "thomas", "resources_clarified", "Räume im Zentrum für gute Taten")
     lab.approve("2017-11-20", "start_co_creation", "thomas")
     lab.fire("2017-11-24", "jana", "start_co_creation", "2. Stadtdialog: drei Runde Tische")
 
     _bench(child.start("2017-11-24", "jana", "light-track", "Sitzbank aufstellen", parent=lab))
 
-    shops = child2.start("2018-01-08", "jana", "kosi-lab", "Belebung leerstehender Ladenlokale", lab)
+    shops = child2.start(
+        "2018-01-08", "jana", "kosi-lab", "Belebung leerstehender Ladenlokale", lab
+    )
     _initiation(shops, "2018", "Leerstand in der Elberfelder Nordstadt beleben")
     _co_create(shops, "2018", "Pop-up-Laden als Test")
     shops.approve("2018-04-10", "start_prototyping", "thomas", "aylin")
@@ -210,6 +234,7 @@ def _wuppertal_lab(story: _Story, child: _Story, child2: _Story, child3: _Story)
 
     lab.tick("2018-02-01", "jana", "round_table_held", "Drei Runde Tische als Simulation")
     lab.tick("2018-02-15", "aylin", "needs_documented", "Bedarfe aus den Runden Tischen")
+    lab.tick("2018-02-16", "jana", "ideas_prioritised")
     lab.tick("2018-02-20", "thomas", "concept_agreed", "Arbeitsgruppen für Pilotprozesse")
     lab.tick("2018-03-01", "markus", "commitments_made", "Zusagen der Partner")
     lab.tick("2018-03-05", "lena", "test_plan", "Begleitforschung Wuppertal Institut")
@@ -225,6 +250,7 @@ def _wuppertal_lab(story: _Story, child: _Story, child2: _Story, child3: _Story)
     lab.tick("2019-05-01", "markus", "funding_secured", "Förderzusage Stiftung")
     lab.tick("2019-05-20", "thomas", "formal_decision", "Vorstandsbeschluss Zentrum für gute Taten")
     lab.tick("2019-06-01", "lena", "results_published", "Ergebnisbericht KoSI-Lab Wuppertal")
+    lab.tick("2019-06-03", "jana", "handover_done", "Anlaufstelle im Zentrum für gute Taten")
     lab.approve("2019-06-10", "complete", "thomas", "aylin")
     lab.fire("2019-06-14", "jana", "complete", "Anlaufstelle für Gemeinwohl-Ideen eröffnet")
 

@@ -115,7 +115,7 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
 }
 
-_SUGGESTION = {"en": "; did you mean '{0}'?", "de": "; gemeint ist vielleicht '{0}'?"}
+_SUGGESTION = {"en": " (did you mean '{0}'?)", "de": " (meinten Sie '{0}'?)"}
 _LIST_SEPARATOR = {"en": " or ", "de": " oder "}
 _NOTHING = {"en": "nothing", "de": "nichts"}
 

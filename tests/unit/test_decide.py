@@ -31,7 +31,7 @@ from kosiflow.engine import (
 )
 from kosiflow.engine.events import GateApproved, ItemReopened, PhaseChanged
 
-from .engine_workflow import guard_workflow
+from tests.unit.engine_workflow import guard_workflow
 
 DEFINITION = guard_workflow()
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -308,7 +308,7 @@ def test_a_misspelt_trigger_suggests_the_closest() -> None:
     outcome = decide(given(), FireTrigger("begn"), COORD)
     assert isinstance(outcome, Refused)
     assert outcome.blockers[0].message("en") == (
-        "The workflow has no step 'begn'; did you mean 'begin'?"
+        "The workflow has no step 'begn' (did you mean 'begin'?)."
     )
 
 
