@@ -35,6 +35,7 @@ from kosiflow.services import CommandResult, Services
 from kosiflow.store import Database, open_database, upgrade
 
 DEFAULT_DATABASE = "sqlite:///kosiflow.db"
+PIPE_WIDTH = 160
 
 app = typer.Typer(
     name="kosiflow",
@@ -153,6 +154,9 @@ def main_options(
     if lang not in ("de", "en"):
         err.print(f"--lang: {lang!r} is not one of: de, en")
         raise typer.Exit(2)
+    for console in (out, err):
+        if not console.is_terminal and "COLUMNS" not in os.environ:
+            console.width = PIPE_WIDTH  # files and pipes get whole lines, not 80 columns
     settings = _Settings(database, workflows, lang, acting_as)
     ctx.obj = settings
     ctx.call_on_close(settings.close)
@@ -596,5 +600,4 @@ def demo(ctx: typer.Context) -> None:
 
 def main() -> None:
     """Entry point of the ``kosiflow`` script."""
-    os.environ.setdefault("COLUMNS", "120")
     app()

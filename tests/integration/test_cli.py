@@ -77,14 +77,24 @@ def test_a_stale_expected_version_is_a_conflict(kosiflow: Run) -> None:
     initiative = _token_and_ids(kosiflow)
     kosiflow("--as", "Jana", "note", initiative, "first")
     output = kosiflow(
-        "--as", "Thomas", "tick", initiative, "mandate_secured", "--expect-version", "1", expect=1
+        "--as",
+        "Thomas",
+        "tick",
+        initiative,
+        "mandate_secured",
+        "--evidence",
+        "x",
+        "--expect-version",
+        "1",
+        expect=1,
     )
     assert "Conflict" in output
 
 
 def test_an_idempotency_key_applies_a_command_once(kosiflow: Run) -> None:
     initiative = _token_and_ids(kosiflow)
-    args = ("--as", "Thomas", "tick", initiative, "mandate_secured", "--idempotency-key", "k1")
+    args = ("--as", "Thomas", "tick", initiative, "mandate_secured", "--evidence", "Beschluss")
+    args = (*args, "--idempotency-key", "k1")
     first = kosiflow(*args)
     again = kosiflow(*args)
     assert "(replayed)" in again

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -27,6 +27,7 @@ DEFINITION = CATALOG.newest("kosi-lab")
 ROLES = sorted(DEFINITION.roles)
 ITEMS = sorted({i.id for p in DEFINITION.phases for i in p.checklist})
 TRIGGERS = list(DEFINITION.triggers)
+FORWARD = [t for t in TRIGGERS if t != "archive"]
 
 texts = st.sampled_from(["", "  ", "https://example.org/evidence", "Protokoll", None])
 role_sets = st.sets(st.sampled_from(ROLES), min_size=1, max_size=2)
@@ -119,6 +120,32 @@ class InitiativeMachine(RuleBasedStateMachine):
         self._attempt(roles, False, "note", text=text or "")
 
     @rule()
+    def meet_every_requirement_of_the_phase(self) -> None:
+        """A coordinated step (every item, every sector, every sign-off), so that the random
+        rules also run in later phases and across rework loops."""
+        state = self.services.state(self.initiative_id)
+        if state.has_ended or state.hold is not None:
+            return
+        for item in DEFINITION.phase(state.phase).checklist:
+            if item.id not in state.checklist:
+                actor = self._actor({item.roles[0]})
+                self.services.tick(self.initiative_id, item.id, actor, evidence="doc")
+        coordinator = self._actor({"coordinator"})
+        for role in sorted(set(ROLES) - state.sectors):
+            self.services.add_participant(self.initiative_id, role, role, coordinator)
+        for transition in DEFINITION.transitions_from(state.phase):
+            signed = state.approvals.get(transition.trigger, {})
+            for role in transition.requires.approvals:
+                if role not in signed:
+                    self.services.approve(
+                        self.initiative_id, transition.trigger, self._actor({role})
+                    )
+
+    @rule(trigger=st.sampled_from(FORWARD))
+    def fire_as_coordinator(self, trigger: str) -> None:
+        self._attempt({"coordinator"}, False, "fire", trigger=trigger, reason="because")
+
+    @rule()
     def restart(self) -> None:
         self.services.database.close()
         self.services = self._open()
@@ -126,7 +153,9 @@ class InitiativeMachine(RuleBasedStateMachine):
     @invariant()
     def phase_is_one_the_definition_has(self) -> None:
         if self.initiative_id:
-            assert DEFINITION.has_phase(self.services.state(self.initiative_id).phase)
+            state = self.services.state(self.initiative_id)
+            assert DEFINITION.has_phase(state.phase)
+            event(f"reached {state.phase} visit {state.visit}")
 
     @invariant()
     def history_is_contiguous_verified_and_folds_to_the_projection(self) -> None:
@@ -140,8 +169,8 @@ class InitiativeMachine(RuleBasedStateMachine):
 
 
 InitiativeMachine.TestCase.settings = settings(
-    max_examples=30,
-    stateful_step_count=30,
+    max_examples=40,
+    stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

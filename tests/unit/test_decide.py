@@ -30,7 +30,6 @@ from kosiflow.engine import (
     triggers,
 )
 from kosiflow.engine.events import GateApproved, ItemReopened, PhaseChanged
-
 from tests.unit.engine_workflow import guard_workflow
 
 DEFINITION = guard_workflow()
