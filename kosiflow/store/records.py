@@ -69,3 +69,14 @@ class StoredDefinition:
     content_hash: str
     text: str
     source_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """Someone who may act; ``person_id`` is the pseudonymous id events record as actor."""
+
+    id: str
+    person_id: str
+    name: str
+    roles: tuple[str, ...]
+    created_at: datetime

@@ -1,0 +1,39 @@
+"""The store: the event history, projections, definitions, people and users, on SQLite or
+PostgreSQL, behind units of work (``Database.write()`` / ``Database.read()``)."""
+
+from __future__ import annotations
+
+from kosiflow.store.chain import VerifyResult, compute_hash, record_hash, verify_chain
+from kosiflow.store.database import Database, open_database
+from kosiflow.store.migrate import current_revision, head_revision, upgrade
+from kosiflow.store.records import (
+    GENESIS_HASH,
+    EventRecord,
+    JsonObject,
+    NewEvent,
+    Projection,
+    StoredDefinition,
+    User,
+)
+from kosiflow.store.units import ReadUnit, WriteUnit
+
+__all__ = [
+    "GENESIS_HASH",
+    "Database",
+    "EventRecord",
+    "JsonObject",
+    "NewEvent",
+    "Projection",
+    "ReadUnit",
+    "StoredDefinition",
+    "User",
+    "VerifyResult",
+    "WriteUnit",
+    "compute_hash",
+    "current_revision",
+    "head_revision",
+    "open_database",
+    "record_hash",
+    "upgrade",
+    "verify_chain",
+]

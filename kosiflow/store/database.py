@@ -1,0 +1,211 @@
+"""Opening the store: ``open_database(url)`` gives a :class:`Database` handing out units of work."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Generic, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
+
+from kosiflow.errors import StoreError
+from kosiflow.store.engines import create_store_engine, parse_url
+from kosiflow.store.executor import Executor
+from kosiflow.store.migrate import upgrade
+from kosiflow.store.records import User
+from kosiflow.store.statements import statements_for
+from kosiflow.store.units import ReadUnit, WriteUnit
+
+U = TypeVar("U", bound=ReadUnit)
+
+
+class _Lease:
+    """A DBAPI connection lent to one unit of work at a time."""
+
+    __slots__ = ("busy", "executor", "kept", "raw")
+
+    def __init__(self, raw: PoolProxiedConnection, executor: Executor, *, kept: bool) -> None:
+        self.raw = raw
+        self.executor = executor
+        self.kept = kept
+        self.busy = False
+
+
+class _UnitScope(Generic[U]):
+    """The context manager of one unit: begin; commit on success, roll back on exception."""
+
+    __slots__ = ("_begin", "_database", "_lease", "_make")
+
+    def __init__(self, database: Database, begin: str, make: Callable[[Executor], U]) -> None:
+        self._database = database
+        self._begin = begin
+        self._make = make
+
+    def __enter__(self) -> U:
+        database = self._database
+        self._lease = lease = database._borrow()
+        try:
+            if database._sqlite:
+                lease.executor.run_text(self._begin)
+        except database._error as exc:
+            database._give_back(lease, broken=False)
+            raise StoreError(f"database error: {exc}") from exc
+        return self._make(lease.executor)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        database, lease = self._database, self._lease
+        try:
+            if kind is None:
+                lease.executor.dbapi.commit()
+                database._give_back(lease, broken=False)
+                return
+        except database._error as error:
+            database._give_back(lease, broken=not database._rollback(lease))
+            raise StoreError(f"database error: {error}") from error
+        database._give_back(lease, broken=not database._rollback(lease))
+        if isinstance(exc, database._error):
+            raise StoreError(f"database error: {exc}") from exc
+
+
+class Database:
+    """kosiflow's database: SQLite file or PostgreSQL, through units of work.
+
+    ``with db.write() as unit:`` is one write transaction (committed on normal exit, rolled back
+    on an exception); ``with db.read() as unit:`` a read transaction. DBAPI errors surface as
+    :class:`StoreError`. On SQLite each thread keeps its pooled connection between units (the
+    pool's checkout costs as much as a whole commit); close the database when done with it.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._statements = statements_for(engine.dialect)
+        self._sqlite = engine.dialect.name == "sqlite"
+        dbapi = engine.dialect.loaded_dbapi
+        self._error: type[Exception] = dbapi.Error
+        self._integrity_error: type[Exception] = dbapi.IntegrityError
+        self._local = threading.local()
+        self._kept: list[_Lease] = []
+        self._kept_lock = threading.Lock()
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    def write(self) -> _UnitScope[WriteUnit]:
+        """A write unit of work: one transaction, committed unless the block raises.
+
+        SQLite begins it IMMEDIATE (taking the write lock, waiting up to the busy timeout).
+        """
+        return _UnitScope(self, "BEGIN IMMEDIATE", self._write_unit)
+
+    def read(self) -> _UnitScope[ReadUnit]:
+        """A read unit of work: a consistent view; writes nothing."""
+        return _UnitScope(self, "BEGIN", ReadUnit)
+
+    def _write_unit(self, executor: Executor) -> WriteUnit:
+        return WriteUnit(executor, self._integrity_error)
+
+    def _borrow(self) -> _Lease:
+        lease: _Lease | None = getattr(self._local, "lease", None)
+        if lease is not None and not lease.busy:
+            lease.busy = True
+            return lease
+        raw = self.engine.raw_connection()
+        keep = self._sqlite and lease is None
+        lease = _Lease(
+            raw, Executor(raw.driver_connection, self._statements, sqlite=self._sqlite), kept=keep
+        )
+        if keep:
+            self._local.lease = lease
+            with self._kept_lock:
+                self._kept.append(lease)
+        lease.busy = True
+        return lease
+
+    def _give_back(self, lease: _Lease, *, broken: bool) -> None:
+        lease.busy = False
+        if broken:
+            lease.raw.invalidate()
+        if lease.kept and not broken:
+            return
+        if lease.kept:
+            self._local.lease = None
+            with self._kept_lock:
+                self._kept.remove(lease)
+        lease.raw.close()
+
+    def _rollback(self, lease: _Lease) -> bool:
+        """Roll back; False when the connection is broken (it must not be reused)."""
+        try:
+            lease.executor.dbapi.rollback()
+        except self._error:
+            return False
+        return True
+
+    def add_user(self, name: str, roles: Sequence[str]) -> tuple[User, str]:
+        """Add a user; returns it with its API token (stored only hashed: show it once)."""
+        with self.write() as unit:
+            return unit.add_user(name, roles)
+
+    def user_by_token(self, token: str) -> User | None:
+        with self.read() as unit:
+            return unit.user_by_token(token)
+
+    def user_by_name(self, name: str) -> User | None:
+        with self.read() as unit:
+            return unit.user_by_name(name)
+
+    def list_users(self) -> list[User]:
+        with self.read() as unit:
+            return unit.list_users()
+
+    def close(self) -> None:
+        """Close every connection (kept ones included); the database is unusable afterwards."""
+        with self._kept_lock:
+            kept, self._kept = self._kept, []
+        for lease in kept:
+            lease.executor.close()
+            lease.raw.close()
+        self._local = threading.local()
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def open_database(
+    url: str, *, sqlite_synchronous: str = "FULL", auto_upgrade: bool = True
+) -> Database:
+    """Open the database at ``url``, migrating its schema to the newest revision first.
+
+    Args:
+        url: ``sqlite:///path/to/file.db`` or ``postgresql+psycopg://user@host/dbname``.
+        sqlite_synchronous: SQLite's ``synchronous`` pragma, ``FULL`` (durable on power loss)
+            or ``NORMAL`` (faster under WAL; a power loss may lose the last commits).
+        auto_upgrade: apply pending migrations when opening.
+
+    Raises:
+        BadInput: the URL names another kind of database, or the pragma value is unknown.
+        StoreError: the database cannot be reached or migrated.
+    """
+    engine = create_store_engine(parse_url(url), sqlite_synchronous=sqlite_synchronous)
+    database = Database(engine)
+    if auto_upgrade:
+        try:
+            upgrade(engine)
+        except DBAPIError as exc:
+            database.close()
+            raise StoreError(f"cannot open the database: {exc.orig}") from exc
+        except BaseException:
+            database.close()
+            raise
+    return database

@@ -1,0 +1,70 @@
+"""Running compiled statements on one pooled DBAPI connection, inside a unit's transaction."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from kosiflow.store.columns import iso_utc, to_utc
+from kosiflow.store.statements import Compiled, Statements
+
+Row = Sequence[Any]
+_NO_VALUES: Mapping[str, Any] = {}
+_cursor_names = itertools.count(1)
+STREAM_BATCH = 500
+"""Rows fetched per round trip when streaming events from PostgreSQL."""
+
+
+class Executor:
+    """A DBAPI connection with the statements compiled for its dialect.
+
+    ``db_time`` turns an aware datetime into what the timestamp columns hold (ISO-8601 text on
+    SQLite, a UTC datetime on PostgreSQL); ``columns.from_db_time`` reads it back.
+    """
+
+    def __init__(self, dbapi: Any, statements: Statements, *, sqlite: bool) -> None:
+        self.dbapi = dbapi
+        self.sql = statements
+        self.sqlite = sqlite
+        self.db_time: Callable[[datetime], Any] = iso_utc if sqlite else to_utc
+        self._cursor = dbapi.cursor()
+
+    def run_text(self, sql: str) -> None:
+        """Execute a statement without parameters (``BEGIN``)."""
+        self._cursor.execute(sql)
+
+    def close(self) -> None:
+        self._cursor.close()
+
+    def run(self, compiled: Compiled, values: Mapping[str, Any] = _NO_VALUES) -> Any:
+        """Execute; returns the (shared) cursor, to read before the next statement."""
+        self._cursor.execute(compiled.sql, compiled.params(values))
+        return self._cursor
+
+    def one(self, compiled: Compiled, values: Mapping[str, Any] = _NO_VALUES) -> Row | None:
+        row: Row | None = self.run(compiled, values).fetchone()
+        return row
+
+    def all(self, compiled: Compiled, values: Mapping[str, Any] = _NO_VALUES) -> list[Row]:
+        rows: list[Row] = self.run(compiled, values).fetchall()
+        return rows
+
+    def count(self, compiled: Compiled, values: Mapping[str, Any]) -> int:
+        """Execute a DML statement; returns the number of rows it changed."""
+        changed: int = self.run(compiled, values).rowcount
+        return changed
+
+    def stream(self, compiled: Compiled, values: Mapping[str, Any]) -> Iterator[Row]:
+        """Rows one by one from a cursor of their own (server-side on PostgreSQL)."""
+        if self.sqlite:
+            cursor = self.dbapi.cursor()  # sqlite3 steps lazily through the result
+        else:
+            cursor = self.dbapi.cursor(name=f"kosiflow_stream_{next(_cursor_names)}")
+            cursor.itersize = STREAM_BATCH
+        try:
+            cursor.execute(compiled.sql, compiled.params(values))
+            yield from cursor
+        finally:
+            cursor.close()

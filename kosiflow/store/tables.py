@@ -1,0 +1,158 @@
+"""The database schema as typed SQLAlchemy models: the source of Alembic's comparison.
+
+The hot path does not use ORM sessions; it runs the Core statements of ``statements.py`` on
+these models' tables. Personal data (names, contacts) lives only in ``people``; events refer to
+people by their pseudonymous id so that erasing a person never touches the history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kosiflow.store.columns import UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(64)
+"""Initiative, person and user ids (uuid strings, ``p-``/``u-`` prefixed hex)."""
+NAME = String(200)
+"""Workflow ids, phases, event types, actors."""
+HASH = String(64)
+"""SHA-256 hex digests."""
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class DefinitionRow(Base):
+    """A workflow definition's full text, stored the first time it is used."""
+
+    __tablename__ = "definitions"
+
+    workflow_id: Mapped[str] = mapped_column(NAME, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    content_hash: Mapped[str] = mapped_column(HASH)
+    text: Mapped[str] = mapped_column(Text)
+    source_name: Mapped[str] = mapped_column(Text)
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class InitiativeRow(Base):
+    """The projection: an initiative's current state, a cache of its folded events."""
+
+    __tablename__ = "initiatives"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workflow_id", "workflow_version"],
+            ["definitions.workflow_id", "definitions.version"],
+            name="fk_initiatives_workflow_id_definitions",
+        ),
+        Index("ix_initiatives_workflow_id_phase", "workflow_id", "phase"),
+        Index("ix_initiatives_parent_id", "parent_id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(NAME)
+    workflow_version: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[str | None] = mapped_column(ID, ForeignKey("initiatives.id"))
+    title: Mapped[str] = mapped_column(Text)
+    phase: Mapped[str] = mapped_column(NAME)
+    on_hold: Mapped[bool]
+    ended: Mapped[bool]
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(Text)
+    """The folded state as JSON text."""
+    head_hash: Mapped[str] = mapped_column(HASH)
+    """The hash of the last event (``GENESIS_HASH`` never appears: version ≥ 1)."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class EventRow(Base):
+    """One recorded event; rows are only ever inserted."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("initiative_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    initiative_id: Mapped[str] = mapped_column(ID, ForeignKey("initiatives.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(NAME)
+    schema_version: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(NAME)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[str] = mapped_column(Text)
+    """The event's fields as JSON text."""
+    prev_hash: Mapped[str] = mapped_column(HASH)
+    hash: Mapped[str] = mapped_column(HASH)
+
+
+class PersonRow(Base):
+    """A person known to the lab; the only table with personal data."""
+
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class UserRow(Base):
+    """Someone who may act through the API or CLI; only the token's hash is kept."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID, ForeignKey("people.id"))
+    roles: Mapped[str] = mapped_column(Text)
+    """JSON list of role names."""
+    token_hash: Mapped[str] = mapped_column(HASH, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IdempotencyKeyRow(Base):
+    """The answer to a command sent with an Idempotency-Key, to replay on retry."""
+
+    __tablename__ = "idempotency_keys"
+
+    actor: Mapped[str] = mapped_column(NAME, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(HASH)
+    initiative_id: Mapped[str | None] = mapped_column(ID, ForeignKey("initiatives.id"))
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# The tables, for Core statements (declarative types ``__table__`` as a plain FromClause).
+definitions = cast(Table, DefinitionRow.__table__)
+initiatives = cast(Table, InitiativeRow.__table__)
+events = cast(Table, EventRow.__table__)
+people = cast(Table, PersonRow.__table__)
+users = cast(Table, UserRow.__table__)
+idempotency_keys = cast(Table, IdempotencyKeyRow.__table__)
