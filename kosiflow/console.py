@@ -180,7 +180,9 @@ def progress_view(progress: Progress, lang: str) -> RenderableType:
 
 
 def _details(record: EventRecord) -> str:
-    return ", ".join(f"{k}={v}" for k, v in record.payload.items() if v not in (None, [], "", False))
+    return ", ".join(
+        f"{k}={v}" for k, v in record.payload.items() if v not in (None, [], "", False)
+    )
 
 
 def history_table(records: Iterable[EventRecord], names: Mapping[str, str], lang: str) -> Table:

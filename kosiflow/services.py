@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from threading import Lock
 from typing import Any
 
 from kosiflow.catalog import WorkflowCatalog
@@ -110,8 +111,14 @@ def _record(row: EventRecord) -> Recorded:
     )
 
 
-def _fingerprint(initiative_id: str, name: str, fields: Mapping[str, Any]) -> str:
-    text = json.dumps([initiative_id, name, fields], sort_keys=True, separators=(",", ":"))
+Describe = Callable[[], Mapping[str, Any]]
+"""What identifies a command for its idempotency key (computed only when a key is given)."""
+
+
+def _fingerprint(key: str | None, initiative_id: str, describe: Describe) -> str | None:
+    if key is None:
+        return None
+    text = json.dumps([initiative_id, describe()], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -137,6 +144,30 @@ def _projection(state: InitiativeState, head_hash: str) -> Projection:
     )
 
 
+class _StateCache:
+    """Recently used states by initiative. A cached state is used only while the database still
+    has the same version and head hash, so it can never be stale: the head hash covers every
+    event of the history."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._states: dict[str, tuple[str, InitiativeState]] = {}
+        self._lock = Lock()
+
+    def get(self, initiative_id: str, version: int, head_hash: str) -> InitiativeState | None:
+        found = self._states.get(initiative_id)
+        if found is None or found[0] != head_hash or found[1].version != version:
+            return None
+        return found[1]
+
+    def put(self, state: InitiativeState, head_hash: str) -> None:
+        with self._lock:
+            self._states.pop(state.initiative_id, None)
+            self._states[state.initiative_id] = (head_hash, state)
+            if len(self._states) > self._size:
+                del self._states[next(iter(self._states))]
+
+
 class Services:
     """kosiflow's use cases over one database and one workflow catalog."""
 
@@ -146,6 +177,7 @@ class Services:
         self.database = database
         self.catalog = catalog
         self._clock = clock
+        self._states = _StateCache()
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -164,7 +196,9 @@ class Services:
         definition = self.catalog.newest(workflow_id)
         command = CreateInitiative(title, parent_id=parent_id, description=description)
         fingerprint = _fingerprint(
-            "", "create", {"workflow": workflow_id, "title": title, "parent": parent_id}
+            idempotency_key,
+            "",
+            lambda: {"create": workflow_id, "title": title, "parent": parent_id},
         )
         with self.database.write() as unit:
             replayed = self._replay(unit, actor, idempotency_key, fingerprint)
@@ -192,8 +226,10 @@ class Services:
         def build(unit: WriteUnit) -> Command:
             return AddParticipant(unit.add_person(name.strip(), contact), role)
 
-        fields = {"name": name, "role": role, "contact": contact}
-        return self._execute(initiative_id, "participant", fields, build, actor, **options)
+        def describe() -> Mapping[str, Any]:
+            return {"participant": name, "role": role, "contact": contact}
+
+        return self._execute(initiative_id, build, describe, actor, **options)
 
     def tick(
         self,
@@ -254,23 +290,23 @@ class Services:
     def _run(
         self, initiative_id: str, command: Command, actor: Actor, **options: Any
     ) -> CommandResult:
-        fields = asdict(command)
-        name = type(command).__name__
-        return self._execute(initiative_id, name, fields, lambda _: command, actor, **options)
+        def describe() -> Mapping[str, Any]:
+            return {type(command).__name__: asdict(command)}
+
+        return self._execute(initiative_id, lambda _: command, describe, actor, **options)
 
     def _execute(
         self,
         initiative_id: str,
-        name: str,
-        fields: Mapping[str, Any],
         build: Callable[[WriteUnit], Command],
+        describe: Describe,
         actor: Actor,
         *,
         expected_version: int | None = None,
         idempotency_key: str | None = None,
         at: datetime | None = None,
     ) -> CommandResult:
-        fingerprint = _fingerprint(initiative_id, name, fields)
+        fingerprint = _fingerprint(idempotency_key, initiative_id, describe)
         with self.database.write() as unit:
             replayed = self._replay(unit, actor, idempotency_key, fingerprint)
             if replayed is not None:
@@ -283,6 +319,12 @@ class Services:
             return result
 
     def _load_for_update(self, unit: WriteUnit, initiative_id: str) -> InitiativeState:
+        head = unit.lock_head(initiative_id)
+        if head is None:
+            raise NotFound("initiative", initiative_id)
+        cached = self._states.get(initiative_id, *head)
+        if cached is not None:
+            return cached
         projection = unit.load_projection(initiative_id)
         if projection is None:
             raise NotFound("initiative", initiative_id)
@@ -308,7 +350,8 @@ class Services:
         for offset, event in enumerate(outcome, start=1):
             recorded = Recorded(state.version + offset, new_events[offset - 1].actor, when, event)
             new_state = apply(new_state, recorded)
-        unit.append(_projection(new_state, ""), state.version, new_events)
+        records = unit.append(_projection(new_state, ""), state.version, new_events)
+        self._states.put(new_state, records[-1].hash)
         return CommandResult(
             state.initiative_id, new_state.version, tuple(e.type for e in new_events)
         )
@@ -326,7 +369,7 @@ class Services:
 
     @staticmethod
     def _replay(
-        unit: WriteUnit, actor: Actor, key: str | None, fingerprint: str
+        unit: WriteUnit, actor: Actor, key: str | None, fingerprint: str | None
     ) -> CommandResult | None:
         if key is None:
             return None
@@ -343,9 +386,13 @@ class Services:
 
     @staticmethod
     def _remember(
-        unit: WriteUnit, actor: Actor, key: str | None, fingerprint: str, result: CommandResult
+        unit: WriteUnit,
+        actor: Actor,
+        key: str | None,
+        fingerprint: str | None,
+        result: CommandResult,
     ) -> None:
-        if key is None:
+        if key is None or fingerprint is None:
             return
         response = json.dumps(
             {

@@ -309,11 +309,24 @@ def _auto_transition(state: InitiativeState) -> Transition | None:
     return None
 
 
+def _landing_phase(state: InitiativeState, events: list[Event]) -> str:
+    phase = state.phase
+    for event in events:
+        if isinstance(event, PhaseChanged):
+            phase = event.target
+        elif isinstance(event, InitiativeCreated):
+            phase = event.phase
+    return phase
+
+
 def _with_automatic_steps(state: InitiativeState, events: list[Event]) -> list[Event]:
     """Append the automatic transitions that ``events`` open (possibly a chain of them)."""
+    definition = state.definition
+    if not any(t.auto for t in definition.transitions_from(_landing_phase(state, events))):
+        return events
     for event in events:
         state = apply(state, Recorded(state.version + 1, "", _PROVISIONAL_TIME, event))
-    for _ in state.definition.phases:  # a chain can visit each phase at most once
+    for _ in definition.phases:  # a chain can visit each phase at most once
         transition = _auto_transition(state)
         if transition is None or state.hold is not None or state.has_ended:
             break

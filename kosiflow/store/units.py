@@ -168,6 +168,17 @@ class WriteUnit(ReadUnit):
         self._heads[initiative_id] = (projection.version, projection.head_hash, projection.phase)
         return projection
 
+    def lock_head(self, initiative_id: str) -> tuple[int, str] | None:
+        """``(version, head hash)`` of an initiative, locked like :meth:`load_projection`.
+
+        Cheaper than loading the projection: callers that cache states check them with it.
+        """
+        row = self._db.one(self._db.sql.lock_head, {"id": initiative_id})
+        if row is None:
+            return None
+        self._heads[initiative_id] = (row[0], row[1], row[2])
+        return (row[0], row[1])
+
     def append(
         self, projection: Projection, expected_version: int, events: Sequence[NewEvent]
     ) -> list[EventRecord]:

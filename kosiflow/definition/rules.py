@@ -1,0 +1,324 @@
+"""The rules that need more than one value: uniqueness, references, translations, the phase graph.
+
+Each rule looks only at the well-formed parts of a file (:class:`~.structure.Parts`) and skips
+what depends on a broken part, so one mistake is reported once and does not cascade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from kosiflow.definition.model import DEFAULT_ROLE
+from kosiflow.definition.raw import ANY_PHASE, RawItem, RawPhase, RawTransition
+from kosiflow.definition.source import Path, Source, format_path
+from kosiflow.definition.structure import Parts, TextValue
+from kosiflow.definition.suggest import did_you_mean
+from kosiflow.errors import Problem
+
+RESERVED_ROLES = ("admin", "auditor", "system")
+"""Platform roles of kosiflow itself; a workflow may not declare them."""
+
+
+def check_rules(parts: Parts, source: Source) -> list[Problem]:
+    """Every problem the rules find in the well-formed parts of a file."""
+    return [problem for rule in _RULES for problem in rule(parts, source)]
+
+
+def _duplicates(values: Iterable[tuple[Path, str]]) -> Iterator[tuple[Path, str, Path]]:
+    """``(path, value, path of its first occurrence)`` for every repeated value."""
+    first: dict[str, Path] = {}
+    for path, value in values:
+        if value in first:
+            yield path, value, first[value]
+        else:
+            first[value] = path
+
+
+def _languages(parts: Parts, source: Source) -> Iterator[Problem]:
+    listed = ((("languages", i), lang) for i, lang in enumerate(parts.languages or ()))
+    for path, lang, _ in _duplicates(listed):
+        yield source.problem(path, f"language '{lang}' is listed twice")
+
+
+def _texts_of(path: Path, element: RawPhase | RawItem) -> Iterator[tuple[Path, TextValue]]:
+    yield (*path, "title"), element.title
+    if element.description is not None:
+        yield (*path, "description"), element.description
+
+
+def _all_texts(parts: Parts) -> Iterator[tuple[Path, TextValue]]:
+    yield from parts.texts
+    for name, text in (parts.roles or {}).items():
+        yield ("roles", name), text
+    for i, phase in parts.phases:
+        yield from _texts_of(("phases", i), phase)
+        for j, item in enumerate(phase.checklist):
+            yield from _texts_of(("phases", i, "checklist", j), item)
+    for i, transition in parts.transitions:
+        if transition.title is not None:
+            yield ("transitions", i, "title"), transition.title
+
+
+def _translations(parts: Parts, source: Source) -> Iterator[Problem]:
+    languages = parts.languages
+    if languages is None:
+        return
+    for path, text in _all_texts(parts):
+        missing = [lang for lang in languages if lang not in text]
+        if missing:
+            names = ", ".join(f"'{lang}'" for lang in missing)
+            yield source.problem(path, f"missing translation for {names}")
+        for lang in text:
+            if lang not in languages:
+                message = f"language '{lang}' is not declared in 'languages'"
+                yield source.problem((*path, lang), message, at_key=True)
+
+
+def _roles(parts: Parts, source: Source) -> Iterator[Problem]:
+    if parts.roles is None:
+        return
+    for name in parts.roles:
+        if name in RESERVED_ROLES:
+            message = (
+                f"role '{name}' is reserved by kosiflow (platform roles: admin, auditor, system)"
+            )
+            yield source.problem(("roles", name), message, at_key=True)
+    if DEFAULT_ROLE not in parts.roles:
+        message = (
+            f"the role '{DEFAULT_ROLE}' must be declared: it is the default for items and "
+            "transitions and coordinates initiatives"
+        )
+        yield source.problem(("roles",), message, at_key=True)
+
+
+def _role_refs(
+    source: Source, path: Path, names: Iterable[str], roles: Mapping[str, object]
+) -> Iterator[Problem]:
+    for k, name in enumerate(names):
+        if name not in roles and name != DEFAULT_ROLE:  # a missing coordinator is reported once
+            yield source.problem((*path, k), f"unknown role '{name}'" + did_you_mean(name, roles))
+
+
+def _phase_ids(parts: Parts, source: Source) -> Iterator[Problem]:
+    ids = ((("phases", i, "id"), phase.id) for i, phase in parts.phases)
+    for path, phase_id, first in _duplicates(ids):
+        message = f"phase '{phase_id}' is defined twice (first at {format_path(first[:-1])})"
+        yield source.problem(path, message)
+
+
+def _checklists(parts: Parts, source: Source) -> Iterator[Problem]:
+    for i, phase in parts.phases:
+        path: Path = ("phases", i, "checklist")
+        if phase.final and phase.checklist:
+            message = "a final phase has no checklist: reaching it ends the initiative"
+            yield source.problem(path, message, at_key=True)
+        ids = (((*path, j, "id"), item.id) for j, item in enumerate(phase.checklist))
+        for item_path, item_id, _ in _duplicates(ids):
+            yield source.problem(item_path, f"item '{item_id}' is defined twice in this phase")
+
+
+def _item_roles(parts: Parts, source: Source) -> Iterator[Problem]:
+    if parts.roles is None:
+        return
+    for i, phase in parts.phases:
+        for j, item in enumerate(phase.checklist):
+            path: Path = ("phases", i, "checklist", j)
+            yield from _role_refs(source, (*path, "roles"), item.roles, parts.roles)
+            yield from _role_refs(source, (*path, "waivable_by"), item.waivable_by, parts.roles)
+
+
+def _phases_by_id(parts: Parts) -> dict[str, RawPhase] | None:
+    """Every phase by id, or None when a phase is broken (references cannot be checked)."""
+    if not parts.phases_complete:
+        return None
+    phases: dict[str, RawPhase] = {}
+    for _, phase in parts.phases:
+        phases.setdefault(phase.id, phase)  # a repeated id is reported by _phase_ids
+    return phases
+
+
+def _unknown_phase(name: str, phases: Mapping[str, RawPhase]) -> str:
+    return f"unknown phase '{name}'" + did_you_mean(name, phases)
+
+
+def _initial(parts: Parts, source: Source) -> Iterator[Problem]:
+    phases = _phases_by_id(parts)
+    if parts.initial is None or phases is None:
+        return
+    phase = phases.get(parts.initial)
+    if phase is None:
+        yield source.problem(("initial",), _unknown_phase(parts.initial, phases))
+    elif phase.final:
+        message = f"the initial phase '{phase.id}' is final: initiatives would end as they start"
+        yield source.problem(("initial",), message)
+
+
+def _transition_phases(parts: Parts, source: Source) -> Iterator[Problem]:
+    phases = _phases_by_id(parts)
+    if phases is None:
+        return
+    for i, transition in parts.transitions:
+        if transition.to not in phases:
+            yield source.problem(("transitions", i, "to"), _unknown_phase(transition.to, phases))
+        yield from _sources(source, ("transitions", i, "from"), transition, phases)
+
+
+def _sources(
+    source: Source, path: Path, transition: RawTransition, phases: Mapping[str, RawPhase]
+) -> Iterator[Problem]:
+    if transition.sources == ANY_PHASE:
+        return
+    if isinstance(transition.sources, str):
+        listed = [(path, transition.sources)]
+    else:
+        listed = [((*path, k), name) for k, name in enumerate(transition.sources)]
+    for where, name in listed:
+        phase = phases.get(name)
+        if phase is None:
+            yield source.problem(where, _unknown_phase(name, phases))
+        elif phase.final:
+            yield source.problem(where, f"phase '{name}' is final: no transition may leave it")
+    for where, name, _ in _duplicates(listed):
+        yield source.problem(where, f"phase '{name}' is listed twice")
+
+
+def _transition_roles(parts: Parts, source: Source) -> Iterator[Problem]:
+    if parts.roles is None:
+        return
+    for i, transition in parts.transitions:
+        path: Path = ("transitions", i)
+        requires = transition.requires
+        yield from _role_refs(source, (*path, "roles"), transition.roles, parts.roles)
+        yield from _role_refs(
+            source, (*path, "requires", "approvals"), requires.approvals, parts.roles
+        )
+        if requires.sectors > len(parts.roles):
+            message = (
+                f"sectors is {requires.sectors}, but only {len(parts.roles)} roles are declared"
+            )
+            yield source.problem((*path, "requires", "sectors"), message)
+
+
+def _transition_settings(parts: Parts, source: Source) -> Iterator[Problem]:
+    for i, transition in parts.transitions:
+        path: Path = ("transitions", i)
+        approvals = transition.requires.approvals
+        listed = (((*path, "requires", "approvals", k), role) for k, role in enumerate(approvals))
+        for where, role, _ in _duplicates(listed):
+            yield source.problem(where, f"approval by role '{role}' is listed twice")
+        if transition.auto and transition.reason == "required":
+            message = "an auto transition cannot require a reason: nobody fires it by hand"
+            yield source.problem((*path, "reason"), message)
+
+
+def _triggers(parts: Parts, source: Source) -> Iterator[Problem]:
+    phases = _phases_by_id(parts)
+    if phases is None:
+        return
+    firsts: dict[tuple[str, str], int] = {}
+    autos: dict[str, int] = {}
+    for i, transition in parts.transitions:
+        for phase_id in transition.source_ids(phases.values()):
+            first = firsts.setdefault((phase_id, transition.trigger), i)
+            if first != i:
+                message = (
+                    f"trigger '{transition.trigger}' already leaves phase '{phase_id}' "
+                    f"(transitions[{first}])"
+                )
+                yield source.problem(("transitions", i, "trigger"), message)
+            first_auto = autos.setdefault(phase_id, i) if transition.auto else i
+            if first_auto != i:
+                message = (
+                    f"phase '{phase_id}' already has an auto transition "
+                    f"(transitions[{first_auto}]); at most one per phase"
+                )
+                yield source.problem(("transitions", i, "auto"), message)
+
+
+@dataclass(frozen=True, slots=True)
+class _Graph:
+    """The phase graph of a file whose phases and transitions are all well-formed and known."""
+
+    initial: str
+    edges: Mapping[str, frozenset[str]]
+    reachable: frozenset[str]
+    """Phases reachable from the initial phase."""
+    ending: frozenset[str]
+    """Phases from which a final phase is reachable."""
+
+    def problem(self, phase: RawPhase) -> str | None:
+        if phase.id not in self.reachable:
+            return f"phase '{phase.id}' cannot be reached from the initial phase '{self.initial}'"
+        if phase.final:
+            return None
+        if not self.edges[phase.id]:
+            return f"phase '{phase.id}' has no way out: it is not final and no transition leaves it"
+        if self.initial in self.ending and phase.id not in self.ending:
+            return f"no final phase can be reached from phase '{phase.id}'"
+        return None
+
+
+def _reach(start: Iterable[str], edges: Mapping[str, Iterable[str]]) -> frozenset[str]:
+    seen = set(start)
+    todo = list(seen)
+    while todo:
+        for target in edges[todo.pop()]:
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return frozenset(seen)
+
+
+def _graph_of(parts: Parts) -> _Graph | None:
+    phases = _phases_by_id(parts)
+    if phases is None or len(phases) != len(parts.phases) or not parts.transitions_complete:
+        return None
+    initial = phases.get(parts.initial or "")
+    if initial is None or initial.final:
+        return None
+    edges: dict[str, set[str]] = {phase_id: set() for phase_id in phases}
+    backwards: dict[str, set[str]] = {phase_id: set() for phase_id in phases}
+    for _, transition in parts.transitions:
+        sources = transition.source_ids(phases.values())
+        if transition.to not in phases or any(s not in phases or phases[s].final for s in sources):
+            return None
+        for phase_id in sources:
+            edges[phase_id].add(transition.to)
+            backwards[transition.to].add(phase_id)
+    finals = [phase_id for phase_id, phase in phases.items() if phase.final]
+    return _Graph(
+        initial=initial.id,
+        edges={phase_id: frozenset(targets) for phase_id, targets in edges.items()},
+        reachable=_reach([initial.id], edges),
+        ending=_reach(finals, backwards),
+    )
+
+
+def _graph(parts: Parts, source: Source) -> Iterator[Problem]:
+    graph = _graph_of(parts)
+    if graph is None:
+        return
+    if graph.initial not in graph.ending:
+        message = f"no final phase can be reached from the initial phase '{graph.initial}'"
+        yield source.problem(("initial",), message)
+    for i, phase in parts.phases:
+        problem = graph.problem(phase)
+        if problem is not None:
+            yield source.problem(("phases", i, "id"), problem)
+
+
+_RULES: tuple[Callable[[Parts, Source], Iterator[Problem]], ...] = (
+    _languages,
+    _translations,
+    _roles,
+    _phase_ids,
+    _checklists,
+    _item_roles,
+    _initial,
+    _transition_phases,
+    _transition_roles,
+    _transition_settings,
+    _triggers,
+    _graph,
+)
