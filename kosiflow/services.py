@@ -145,20 +145,19 @@ def _projection(state: InitiativeState, head_hash: str) -> Projection:
 
 
 class _StateCache:
-    """Recently used states by initiative. A cached state is used only while the database still
-    has the same version and head hash, so it can never be stale: the head hash covers every
-    event of the history."""
+    """The latest state of recently used initiatives, each with the head hash it folds to.
+
+    A cached state is only a guess: a write assumes it and the store checks the guess where it
+    moves the projection on (version and head hash, which covers every event of the history).
+    """
 
     def __init__(self, size: int = 4096) -> None:
         self._size = size
         self._states: dict[str, tuple[str, InitiativeState]] = {}
         self._lock = Lock()
 
-    def get(self, initiative_id: str, version: int, head_hash: str) -> InitiativeState | None:
-        found = self._states.get(initiative_id)
-        if found is None or found[0] != head_hash or found[1].version != version:
-            return None
-        return found[1]
+    def peek(self, initiative_id: str) -> tuple[str, InitiativeState] | None:
+        return self._states.get(initiative_id)
 
     def put(self, state: InitiativeState, head_hash: str) -> None:
         with self._lock:
@@ -306,25 +305,58 @@ class Services:
         idempotency_key: str | None = None,
         at: datetime | None = None,
     ) -> CommandResult:
+        expected = expected_version
         fingerprint = _fingerprint(idempotency_key, initiative_id, describe)
         with self.database.write() as unit:
             replayed = self._replay(unit, actor, idempotency_key, fingerprint)
             if replayed is not None:
                 return replayed
-            state = self._load_for_update(unit, initiative_id)
-            if expected_version is not None and expected_version != state.version:
-                raise ConcurrencyConflict(initiative_id, expected_version, state.version)
-            result = self._decide_and_append(unit, state, build(unit), actor, at)
+            command = build(unit)
+            result = self._from_cached_state(unit, initiative_id, command, actor, at, expected)
+            if result is None:
+                state = self._load_for_update(unit, initiative_id)
+                result = self._attempt(unit, state, command, actor, at, expected)
             self._remember(unit, actor, idempotency_key, fingerprint, result)
             return result
 
+    def _from_cached_state(
+        self,
+        unit: WriteUnit,
+        initiative_id: str,
+        command: Command,
+        actor: Actor,
+        at: datetime | None,
+        expected: int | None,
+    ) -> CommandResult | None:
+        """Apply the command to the cached state, if there is one and it is still current.
+
+        Saves reading the projection on the hot path. Any refusal or conflict may stem from a
+        stale cache, so then None: the caller decides again on the stored state.
+        """
+        cached = self._states.peek(initiative_id)
+        if cached is None:
+            return None
+        head_hash, state = cached
+        unit.assume_head(initiative_id, state.version, head_hash, state.phase)
+        try:
+            return self._attempt(unit, state, command, actor, at, expected)
+        except (CommandRefused, ConcurrencyConflict):
+            return None
+
+    def _attempt(
+        self,
+        unit: WriteUnit,
+        state: InitiativeState,
+        command: Command,
+        actor: Actor,
+        at: datetime | None,
+        expected: int | None,
+    ) -> CommandResult:
+        if expected is not None and expected != state.version:
+            raise ConcurrencyConflict(state.initiative_id, expected, state.version)
+        return self._decide_and_append(unit, state, command, actor, at)
+
     def _load_for_update(self, unit: WriteUnit, initiative_id: str) -> InitiativeState:
-        head = unit.lock_head(initiative_id)
-        if head is None:
-            raise NotFound("initiative", initiative_id)
-        cached = self._states.get(initiative_id, *head)
-        if cached is not None:
-            return cached
         projection = unit.load_projection(initiative_id)
         if projection is None:
             raise NotFound("initiative", initiative_id)

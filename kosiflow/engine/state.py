@@ -39,6 +39,19 @@ class ItemState:
     evidence: str | None = None
     note: str | None = None
     reason: str | None = None
+    as_json: Mapping[str, Any] = field(init=False, repr=False, compare=False)
+    """Its projection, built once: states share items, so each is encoded only once."""
+
+    def __post_init__(self) -> None:
+        as_json = {
+            "status": self.status,
+            "by": self.by,
+            "at": self.at.isoformat(),
+            "evidence": self.evidence,
+            "note": self.note,
+            "reason": self.reason,
+        }
+        object.__setattr__(self, "as_json", as_json)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +59,11 @@ class Approval:
     by: str
     at: datetime
     note: str | None = None
+    as_json: Mapping[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        as_json = {"by": self.by, "at": self.at.isoformat(), "note": self.note}
+        object.__setattr__(self, "as_json", as_json)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,17 +200,6 @@ def _parse_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def _item_json(item: ItemState) -> dict[str, Any]:
-    return {
-        "status": item.status,
-        "by": item.by,
-        "at": item.at.isoformat(),
-        "evidence": item.evidence,
-        "note": item.note,
-        "reason": item.reason,
-    }
-
-
 def state_to_json(state: InitiativeState) -> dict[str, Any]:
     """The projection of a state: plain JSON, deterministic for equal states."""
     return {
@@ -203,12 +210,9 @@ def state_to_json(state: InitiativeState) -> dict[str, Any]:
         "visit": state.visit,
         "visits": dict(state.visits),
         "phase_entered_at": _time(state.phase_entered_at),
-        "checklist": {k: _item_json(v) for k, v in state.checklist.items()},
+        "checklist": {k: v.as_json for k, v in state.checklist.items()},
         "approvals": {
-            trigger: {
-                role: {"by": a.by, "at": a.at.isoformat(), "note": a.note}
-                for role, a in by_role.items()
-            }
+            trigger: {role: a.as_json for role, a in by_role.items()}
             for trigger, by_role in state.approvals.items()
         },
         "participants": dict(state.participants),

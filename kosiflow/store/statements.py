@@ -74,10 +74,13 @@ SELECT_INITIATIVE_IDS = select(initiatives.c.id).order_by(
     initiatives.c.created_at, initiatives.c.id
 )
 UPDATE_PROJECTION = update(initiatives).where(
-    initiatives.c.id == bindparam("b_id"), initiatives.c.version == bindparam("b_expected")
+    initiatives.c.id == bindparam("b_id"),
+    initiatives.c.version == bindparam("b_expected"),
+    initiatives.c.head_hash == bindparam("b_head"),
 )
-"""Moves the projection on from ``b_expected``; 0 rows updated means somebody else did first."""
-REPLACE_PROJECTION = UPDATE_PROJECTION.where(initiatives.c.head_hash == bindparam("b_head"))
+"""Moves the projection on from ``b_expected`` at head ``b_head``; 0 rows updated means somebody
+else did first (or the caller's assumed head was stale)."""
+REPLACE_PROJECTION = UPDATE_PROJECTION
 
 INSERT_EVENT = insert(events).inline()
 SELECT_EVENTS = (

@@ -6,14 +6,15 @@ runs statements compiled once per dialect (``statements.py``) on the unit's conn
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from kosiflow.errors import ConcurrencyConflict, DefinitionChanged, StoreError
 from kosiflow.store import people
-from kosiflow.store.chain import canonical_json, compact_encoder, digest
+from kosiflow.store.chain import canonical_json, digest
 from kosiflow.store.columns import from_db_time, to_utc
 from kosiflow.store.executor import Executor, Row
 from kosiflow.store.records import (
@@ -25,7 +26,10 @@ from kosiflow.store.records import (
     User,
 )
 
-_dump_state = compact_encoder(sort_keys=False)
+
+def _dump_state(state: Mapping[str, Any]) -> str:
+    """The projection's JSON (orjson: the state is encoded on every command, so it is hot)."""
+    return orjson.dumps(state).decode()
 
 
 def _projection(row: Row) -> Projection:
@@ -39,7 +43,7 @@ def _projection(row: Row) -> Projection:
         on_hold=bool(row[6]),
         ended=bool(row[7]),
         version=row[8],
-        state=json.loads(row[9]),
+        state=orjson.loads(row[9]),
         head_hash=row[10],
         created_at=from_db_time(row[11]),
         updated_at=from_db_time(row[12]),
@@ -54,7 +58,7 @@ def _event_record(row: Row) -> EventRecord:
         schema_version=row[3],
         actor=row[4],
         at=from_db_time(row[5]),
-        payload=json.loads(row[6]),
+        payload=orjson.loads(row[6]),
         prev_hash=row[7],
         hash=row[8],
     )
@@ -168,16 +172,13 @@ class WriteUnit(ReadUnit):
         self._heads[initiative_id] = (projection.version, projection.head_hash, projection.phase)
         return projection
 
-    def lock_head(self, initiative_id: str) -> tuple[int, str] | None:
-        """``(version, head hash)`` of an initiative, locked like :meth:`load_projection`.
+    def assume_head(self, initiative_id: str, version: int, head_hash: str, phase: str) -> None:
+        """Take the initiative's head as known (from a cache) without reading it.
 
-        Cheaper than loading the projection: callers that cache states check them with it.
+        :meth:`append` then checks it where it moves the projection on: if the database has
+        another version or head hash, nothing is written and it raises ConcurrencyConflict.
         """
-        row = self._db.one(self._db.sql.lock_head, {"id": initiative_id})
-        if row is None:
-            return None
-        self._heads[initiative_id] = (row[0], row[1], row[2])
-        return (row[0], row[1])
+        self._heads[initiative_id] = (version, head_hash, phase)
 
     def append(
         self, projection: Projection, expected_version: int, events: Sequence[NewEvent]
@@ -204,15 +205,21 @@ class WriteUnit(ReadUnit):
             self._create(initiative_id, self._projection_params(projection, head_hash))
         else:
             changed = head[2] != projection.phase
-            self._move(projection, expected_version, head_hash, phase_changed=changed)
+            self._move(projection, head, head_hash, phase_changed=changed)
         self._insert_events(chained, expected_version)
         self._heads[initiative_id] = (projection.version, head_hash, projection.phase)
         return [record for record, _, _ in chained]
 
     def _move(
-        self, projection: Projection, expected_version: int, head_hash: str, *, phase_changed: bool
+        self,
+        projection: Projection,
+        head: tuple[int, str, str],
+        head_hash: str,
+        *,
+        phase_changed: bool,
     ) -> None:
-        """Update the projection row from ``expected_version`` (SET only what may change)."""
+        """Update the projection row from ``head`` (SET only what may change)."""
+        expected_version = head[0]
         sql = self._db.sql
         params = {
             "title": projection.title,
@@ -225,6 +232,7 @@ class WriteUnit(ReadUnit):
             "updated_at": self._db.db_time(projection.updated_at),
             "b_id": projection.initiative_id,
             "b_expected": expected_version,
+            "b_head": head[1],
         }
         update = sql.update_projection_and_phase if phase_changed else sql.update_projection
         if self._db.count(update, params) != 1:
