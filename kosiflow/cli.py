@@ -63,12 +63,15 @@ class _Settings:
     workflows: Path
     lang: str
     acting_as: str | None
+    sqlite_synchronous: str
     _services: Services | None = field(default=None, repr=False)
 
     def services(self) -> Services:
         if self._services is None:
             catalog = WorkflowCatalog.from_folder(self.workflows)
-            database = open_database(self.database_url)
+            database = open_database(
+                self.database_url, sqlite_synchronous=self.sqlite_synchronous
+            )
             catalog.register(database)
             self._services = Services(database, catalog)
         return self._services
@@ -150,6 +153,15 @@ def main_options(
     acting_as: Annotated[
         str | None, typer.Option("--as", envvar="KOSIFLOW_AS", help="The user you act as.")
     ] = None,
+    sqlite_synchronous: Annotated[
+        str,
+        typer.Option(
+            "--sqlite-synchronous",
+            envvar="KOSIFLOW_SQLITE_SYNCHRONOUS",
+            help="FULL (default: acknowledged means durable) or NORMAL (faster; a power cut "
+            "may lose the last commits, never corrupt).",
+        ),
+    ] = "FULL",
 ) -> None:
     if lang not in ("de", "en"):
         err.print(f"--lang: {lang!r} is not one of: de, en")
@@ -157,7 +169,7 @@ def main_options(
     for console in (out, err):
         if not console.is_terminal and "COLUMNS" not in os.environ:
             console.width = PIPE_WIDTH  # files and pipes get whole lines, not 80 columns
-    settings = _Settings(database, workflows, lang, acting_as)
+    settings = _Settings(database, workflows, lang, acting_as, sqlite_synchronous)
     ctx.obj = settings
     ctx.call_on_close(settings.close)
 

@@ -130,3 +130,12 @@ def test_demo_loads_once_verifies_and_rebuilds_exactly(kosiflow: Run) -> None:
     assert "6 initiatives folded; 0 differed" in kosiflow("rebuild")
     status = kosiflow("--lang", "de", "status")
     assert "Verstetigung" in status
+
+
+def test_db_upgrade_reports_the_revision(kosiflow: Run) -> None:
+    assert "database at revision 0001" in kosiflow("db", "upgrade")
+
+
+def test_a_bad_synchronous_setting_is_bad_input(kosiflow: Run) -> None:
+    output = kosiflow("--sqlite-synchronous", "OFF", "status", expect=2)
+    assert "sqlite_synchronous" in output
