@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -69,9 +69,7 @@ class _Settings:
     def services(self) -> Services:
         if self._services is None:
             catalog = WorkflowCatalog.from_folder(self.workflows)
-            database = open_database(
-                self.database_url, sqlite_synchronous=self.sqlite_synchronous
-            )
+            database = open_database(self.database_url, sqlite_synchronous=self.sqlite_synchronous)
             catalog.register(database)
             self._services = Services(database, catalog)
         return self._services
@@ -127,6 +125,18 @@ def _run(ctx: typer.Context, work: Callable[[_Settings], T]) -> T:
     settings = _settings(ctx)
     with _errors(settings.lang):
         return work(settings)
+
+
+WriteCall = Callable[[Services, Actor, dict[str, Any]], CommandResult]
+"""A write: (services, acting user, options for expected version and idempotency key)."""
+
+
+def _write(
+    ctx: typer.Context, call: WriteCall, *, expect: int | None = None, key: str | None = None
+) -> None:
+    """Run one write command as the ``--as`` user and print what it recorded."""
+    options: dict[str, Any] = {"expected_version": expect, "idempotency_key": key}
+    _acknowledge(_run(ctx, lambda s: call(s.services(), s.actor(), options)))
 
 
 def _acknowledge(result: CommandResult) -> None:
@@ -329,19 +339,13 @@ def tick(
     idempotency_key: KeyOpt = None,
 ) -> None:
     """Tick a checklist item of the current phase."""
-    _acknowledge(
-        _run(
-            ctx,
-            lambda s: s.services().tick(
-                initiative,
-                item,
-                s.actor(),
-                evidence=evidence,
-                note=note,
-                expected_version=expect_version,
-                idempotency_key=idempotency_key,
-            ),
-        )
+    _write(
+        ctx,
+        lambda svc, actor, options: svc.tick(
+            initiative, item, actor, evidence=evidence, note=note, **options
+        ),
+        expect=expect_version,
+        key=idempotency_key,
     )
 
 
@@ -355,18 +359,11 @@ def reopen(
     idempotency_key: KeyOpt = None,
 ) -> None:
     """Reopen a done item (voids the sign-offs of its gates)."""
-    _acknowledge(
-        _run(
-            ctx,
-            lambda s: s.services().reopen(
-                initiative,
-                item,
-                reason,
-                s.actor(),
-                expected_version=expect_version,
-                idempotency_key=idempotency_key,
-            ),
-        )
+    _write(
+        ctx,
+        lambda svc, actor, options: svc.reopen(initiative, item, reason, actor, **options),
+        expect=expect_version,
+        key=idempotency_key,
     )
 
 
@@ -380,18 +377,11 @@ def waive(
     idempotency_key: KeyOpt = None,
 ) -> None:
     """Waive a checklist item (it then counts as done at its gate)."""
-    _acknowledge(
-        _run(
-            ctx,
-            lambda s: s.services().waive(
-                initiative,
-                item,
-                reason,
-                s.actor(),
-                expected_version=expect_version,
-                idempotency_key=idempotency_key,
-            ),
-        )
+    _write(
+        ctx,
+        lambda svc, actor, options: svc.waive(initiative, item, reason, actor, **options),
+        expect=expect_version,
+        key=idempotency_key,
     )
 
 
@@ -406,19 +396,13 @@ def approve(
     idempotency_key: KeyOpt = None,
 ) -> None:
     """Sign off the gate of TRIGGER for one of your roles."""
-    _acknowledge(
-        _run(
-            ctx,
-            lambda s: s.services().approve(
-                initiative,
-                trigger,
-                s.actor(),
-                role=role,
-                note=note,
-                expected_version=expect_version,
-                idempotency_key=idempotency_key,
-            ),
-        )
+    _write(
+        ctx,
+        lambda svc, actor, options: svc.approve(
+            initiative, trigger, actor, role=role, note=note, **options
+        ),
+        expect=expect_version,
+        key=idempotency_key,
     )
 
 
@@ -432,18 +416,12 @@ def participant_add(
     idempotency_key: KeyOpt = None,
 ) -> None:
     """Add a participant (their name and contact stay outside the history)."""
-    _acknowledge(
-        _run(
-            ctx,
-            lambda s: s.services().add_participant(
-                initiative,
-                name,
-                role,
-                s.actor(),
-                contact=contact,
-                idempotency_key=idempotency_key,
-            ),
-        )
+    _write(
+        ctx,
+        lambda svc, actor, options: svc.add_participant(
+            initiative, name, role, actor, contact=contact, **options
+        ),
+        key=idempotency_key,
     )
 
 
@@ -457,18 +435,11 @@ def fire(
     idempotency_key: KeyOpt = None,
 ) -> None:
     """Move to the next phase through TRIGGER (refused with every blocker)."""
-    _acknowledge(
-        _run(
-            ctx,
-            lambda s: s.services().fire(
-                initiative,
-                trigger,
-                s.actor(),
-                reason=reason,
-                expected_version=expect_version,
-                idempotency_key=idempotency_key,
-            ),
-        )
+    _write(
+        ctx,
+        lambda svc, actor, options: svc.fire(initiative, trigger, actor, reason=reason, **options),
+        expect=expect_version,
+        key=idempotency_key,
     )
 
 
@@ -480,13 +451,10 @@ def hold(
     expect_version: ExpectOpt = None,
 ) -> None:
     """Put an initiative on hold (its phase stays; the clock stops)."""
-    _acknowledge(
-        _run(
-            ctx,
-            lambda s: s.services().hold(
-                initiative, reason, s.actor(), expected_version=expect_version
-            ),
-        )
+    _write(
+        ctx,
+        lambda svc, actor, options: svc.hold(initiative, reason, actor, **options),
+        expect=expect_version,
     )
 
 
@@ -498,20 +466,17 @@ def resume(
     expect_version: ExpectOpt = None,
 ) -> None:
     """Resume an initiative that is on hold."""
-    _acknowledge(
-        _run(
-            ctx,
-            lambda s: s.services().resume(
-                initiative, s.actor(), reason=reason, expected_version=expect_version
-            ),
-        )
+    _write(
+        ctx,
+        lambda svc, actor, options: svc.resume(initiative, actor, reason=reason, **options),
+        expect=expect_version,
     )
 
 
 @app.command()
 def note(ctx: typer.Context, initiative: IdArg, text: str) -> None:
     """Add a note to the history."""
-    _acknowledge(_run(ctx, lambda s: s.services().note(initiative, text, s.actor())))
+    _write(ctx, lambda svc, actor, options: svc.note(initiative, text, actor, **options))
 
 
 @app.command()

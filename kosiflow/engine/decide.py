@@ -83,6 +83,15 @@ def _find_item(state: InitiativeState, item_id: str) -> ChecklistItem | Blocker:
     )
 
 
+def _item_of_open_initiative(state: InitiativeState, item_id: str) -> ChecklistItem | Refused:
+    """The item of the current phase that a tick, reopen or waiver names, if it may be acted on."""
+    found = guards.status_blockers(state)
+    if found:
+        return Refused(tuple(found))
+    item = _find_item(state, item_id)
+    return Refused((item,)) if isinstance(item, Blocker) else item
+
+
 def _refused_or(found: list[Blocker], events: Callable[[], list[Event]]) -> Outcome:
     return Refused(tuple(found)) if found else events()
 
@@ -120,11 +129,11 @@ def _add_participant(state: InitiativeState, cmd: AddParticipant, actor: Actor) 
 
 
 def _tick(state: InitiativeState, cmd: TickItem, actor: Actor) -> Outcome:
-    found = guards.status_blockers(state)
-    item = None if found else _find_item(state, cmd.item)
-    if not isinstance(item, ChecklistItem):
-        return Refused(tuple(found) if item is None else (item,))
+    item = _item_of_open_initiative(state, cmd.item)
+    if isinstance(item, Refused):
+        return item
     definition = state.definition
+    found: list[Blocker] = []
     if item.id in state.checklist:
         found.append(blocker(definition, "item_already_done", item=item.id))
     found += guards.role_blockers(definition, actor, item.roles, "tick", item=item.id)
@@ -144,11 +153,11 @@ def _gates_voided_by_reopening(state: InitiativeState) -> tuple[str, ...]:
 
 
 def _reopen(state: InitiativeState, cmd: ReopenItem, actor: Actor) -> Outcome:
-    found = guards.status_blockers(state)
-    item = None if found else _find_item(state, cmd.item)
-    if not isinstance(item, ChecklistItem):
-        return Refused(tuple(found) if item is None else (item,))
+    item = _item_of_open_initiative(state, cmd.item)
+    if isinstance(item, Refused):
+        return item
     definition = state.definition
+    found: list[Blocker] = []
     if item.id not in state.checklist:
         found.append(blocker(definition, "item_not_done", item=item.id))
     roles = dict.fromkeys((*item.roles, *item.waivable_by))
@@ -170,11 +179,11 @@ def _reopen(state: InitiativeState, cmd: ReopenItem, actor: Actor) -> Outcome:
 
 
 def _waive(state: InitiativeState, cmd: WaiveItem, actor: Actor) -> Outcome:
-    found = guards.status_blockers(state)
-    item = None if found else _find_item(state, cmd.item)
-    if not isinstance(item, ChecklistItem):
-        return Refused(tuple(found) if item is None else (item,))
+    item = _item_of_open_initiative(state, cmd.item)
+    if isinstance(item, Refused):
+        return item
     definition = state.definition
+    found: list[Blocker] = []
     if item.id in state.checklist:
         found.append(blocker(definition, "item_already_done", item=item.id))
     if not item.waivable_by:
