@@ -1,0 +1,116 @@
+"""Commands for histories: show, verify, rebuild; and the demo data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.progress import Progress as ProgressBar
+
+from kosiflow import console as show
+from kosiflow.cli.app import (
+    IdArg,
+    Settings,
+    app,
+    err,
+    out,
+    run,
+)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    initiative: IdArg,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines instead of a table.")] = False,
+) -> None:
+    """The initiative's events in order, with actor, time and hash."""
+
+    def work(s: Settings) -> None:
+        services = s.services()
+        records = list(services.history(initiative))
+        if as_json:
+            for r in records:
+                line = {
+                    "seq": r.seq,
+                    "type": r.type,
+                    "schema_version": r.schema_version,
+                    "actor": r.actor,
+                    "at": r.at.isoformat(),
+                    "payload": dict(r.payload),
+                    "prev_hash": r.prev_hash,
+                    "hash": r.hash,
+                }
+                sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+            return
+        names = services.person_names(sorted({r.actor for r in records}))
+        out.print(show.history_table(records, names, s.lang))
+
+    run(ctx, work)
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    initiative: Annotated[str | None, typer.Argument(help="One initiative; default all.")] = None,
+) -> None:
+    """Check the hash chains; names the first bad event (exit 1 when any chain is broken)."""
+
+    def work(s: Settings) -> int:
+        services = s.services()
+        ids = [initiative] if initiative else services.initiative_ids()
+        broken = 0
+        for initiative_id in ids:
+            result = services.verify(initiative_id)
+            if result.ok:
+                out.print(f"{initiative_id}: ok ({result.events_checked} events)")
+            else:
+                broken += 1
+                out.print(
+                    f"[red]{initiative_id}: broken at event {result.first_bad_seq}:[/red] "
+                    f"{result.problem}"
+                )
+        return broken
+
+    if run(ctx, work):
+        raise typer.Exit(1)
+
+
+@app.command()
+def rebuild(ctx: typer.Context) -> None:
+    """Fold every history again and check that it reproduces every projection."""
+
+    def work(s: Settings) -> None:
+        services = s.services()
+        total = len(services.initiative_ids())
+        with ProgressBar(console=err, transient=True) as bar:
+            task = bar.add_task("rebuild", total=total)
+            report = services.rebuild(lambda n: bar.advance(task, n))
+        out.print(f"{report.initiatives} initiatives folded; {len(report.differing)} differed")
+        for initiative_id in report.differing:
+            out.print(f"  replaced projection of {initiative_id}")
+
+    run(ctx, work)
+
+
+@app.command()
+def demo(ctx: typer.Context) -> None:
+    """Load the example initiatives (Wuppertal, Dortmund) with their histories and show them."""
+    from kosiflow.demo import load_demo
+
+    def work(s: Settings) -> None:
+        services = s.services()
+        created = load_demo(services)
+        out.print(f"demo: {created} initiatives created" if created else "demo data already loaded")
+        projections = services.list_initiatives(limit=10_000)
+        definitions = {
+            (p.workflow_id, p.workflow_version): services.catalog.pinned(
+                services.database, p.workflow_id, p.workflow_version
+            )
+            for p in projections
+        }
+        out.print(show.status_table(projections, definitions, s.lang))
+
+    run(ctx, work)

@@ -1,0 +1,232 @@
+"""Commands that create, show and change initiatives."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kosiflow import console as show
+from kosiflow.cli.app import (
+    ExpectOpt,
+    IdArg,
+    KeyOpt,
+    Settings,
+    acknowledge,
+    app,
+    out,
+    participant_app,
+    run,
+    write,
+)
+from kosiflow.services import CommandResult
+
+# -- initiatives -----------------------------------------------------------------------------------
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    workflow: str,
+    title: str,
+    parent: Annotated[str | None, typer.Option(help="Parent initiative id.")] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    idempotency_key: KeyOpt = None,
+) -> None:
+    """Start an initiative under WORKFLOW (prints its id)."""
+
+    def work(s: Settings) -> CommandResult:
+        return s.services().create(
+            workflow,
+            title,
+            s.actor(),
+            parent_id=parent,
+            description=description,
+            idempotency_key=idempotency_key,
+        )
+
+    acknowledge(run(ctx, work))
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    workflow: Annotated[str | None, typer.Option(help="Only this workflow.")] = None,
+    phase: Annotated[str | None, typer.Option(help="Only this phase.")] = None,
+) -> None:
+    """Every initiative with its phase and a progress bar across the phases."""
+
+    def work(s: Settings) -> None:
+        services = s.services()
+        projections = services.list_initiatives(workflow_id=workflow, phase=phase, limit=10_000)
+        definitions = {
+            (p.workflow_id, p.workflow_version): services.catalog.pinned(
+                services.database, p.workflow_id, p.workflow_version
+            )
+            for p in projections
+        }
+        out.print(show.status_table(projections, definitions, s.lang))
+
+    run(ctx, work)
+
+
+@app.command("show")
+def show_initiative(ctx: typer.Context, initiative: IdArg) -> None:
+    """The checklist with who/when/evidence, and what blocks each step."""
+
+    def work(s: Settings) -> None:
+        actor = s.actor() if s.acting_as else None
+        out.print(show.progress_view(s.services().progress(initiative, actor), s.lang))
+
+    run(ctx, work)
+
+
+@app.command()
+def tick(
+    ctx: typer.Context,
+    initiative: IdArg,
+    item: str,
+    evidence: Annotated[str | None, typer.Option(help="Link or document reference.")] = None,
+    note: Annotated[str | None, typer.Option()] = None,
+    expect_version: ExpectOpt = None,
+    idempotency_key: KeyOpt = None,
+) -> None:
+    """Tick a checklist item of the current phase."""
+    write(
+        ctx,
+        lambda svc, actor, options: svc.tick(
+            initiative, item, actor, evidence=evidence, note=note, **options
+        ),
+        expect=expect_version,
+        key=idempotency_key,
+    )
+
+
+@app.command()
+def reopen(
+    ctx: typer.Context,
+    initiative: IdArg,
+    item: str,
+    reason: Annotated[str, typer.Option(help="Why it is open again.")],
+    expect_version: ExpectOpt = None,
+    idempotency_key: KeyOpt = None,
+) -> None:
+    """Reopen a done item (voids the sign-offs of its gates)."""
+    write(
+        ctx,
+        lambda svc, actor, options: svc.reopen(initiative, item, reason, actor, **options),
+        expect=expect_version,
+        key=idempotency_key,
+    )
+
+
+@app.command()
+def waive(
+    ctx: typer.Context,
+    initiative: IdArg,
+    item: str,
+    reason: Annotated[str, typer.Option(help="Why it is not needed.")],
+    expect_version: ExpectOpt = None,
+    idempotency_key: KeyOpt = None,
+) -> None:
+    """Waive a checklist item (it then counts as done at its gate)."""
+    write(
+        ctx,
+        lambda svc, actor, options: svc.waive(initiative, item, reason, actor, **options),
+        expect=expect_version,
+        key=idempotency_key,
+    )
+
+
+@app.command()
+def approve(
+    ctx: typer.Context,
+    initiative: IdArg,
+    trigger: str,
+    role: Annotated[str | None, typer.Option(help="The role you sign for.")] = None,
+    note: Annotated[str | None, typer.Option()] = None,
+    expect_version: ExpectOpt = None,
+    idempotency_key: KeyOpt = None,
+) -> None:
+    """Sign off the gate of TRIGGER for one of your roles."""
+    write(
+        ctx,
+        lambda svc, actor, options: svc.approve(
+            initiative, trigger, actor, role=role, note=note, **options
+        ),
+        expect=expect_version,
+        key=idempotency_key,
+    )
+
+
+@participant_app.command("add")
+def participant_add(
+    ctx: typer.Context,
+    initiative: IdArg,
+    name: str,
+    role: Annotated[str, typer.Option(help="The sector they bring (a workflow role).")],
+    contact: Annotated[str | None, typer.Option()] = None,
+    idempotency_key: KeyOpt = None,
+) -> None:
+    """Add a participant (their name and contact stay outside the history)."""
+    write(
+        ctx,
+        lambda svc, actor, options: svc.add_participant(
+            initiative, name, role, actor, contact=contact, **options
+        ),
+        key=idempotency_key,
+    )
+
+
+@app.command()
+def fire(
+    ctx: typer.Context,
+    initiative: IdArg,
+    trigger: str,
+    reason: Annotated[str | None, typer.Option()] = None,
+    expect_version: ExpectOpt = None,
+    idempotency_key: KeyOpt = None,
+) -> None:
+    """Move to the next phase through TRIGGER (refused with every blocker)."""
+    write(
+        ctx,
+        lambda svc, actor, options: svc.fire(initiative, trigger, actor, reason=reason, **options),
+        expect=expect_version,
+        key=idempotency_key,
+    )
+
+
+@app.command()
+def hold(
+    ctx: typer.Context,
+    initiative: IdArg,
+    reason: Annotated[str, typer.Option()],
+    expect_version: ExpectOpt = None,
+) -> None:
+    """Put an initiative on hold (its phase stays; the clock stops)."""
+    write(
+        ctx,
+        lambda svc, actor, options: svc.hold(initiative, reason, actor, **options),
+        expect=expect_version,
+    )
+
+
+@app.command()
+def resume(
+    ctx: typer.Context,
+    initiative: IdArg,
+    reason: Annotated[str | None, typer.Option()] = None,
+    expect_version: ExpectOpt = None,
+) -> None:
+    """Resume an initiative that is on hold."""
+    write(
+        ctx,
+        lambda svc, actor, options: svc.resume(initiative, actor, reason=reason, **options),
+        expect=expect_version,
+    )
+
+
+@app.command()
+def note(ctx: typer.Context, initiative: IdArg, text: str) -> None:
+    """Add a note to the history."""
+    write(ctx, lambda svc, actor, options: svc.note(initiative, text, actor, **options))
