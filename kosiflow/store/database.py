@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from kosiflow.errors import StoreError
@@ -88,9 +89,9 @@ class Database:
         dbapi = engine.dialect.loaded_dbapi
         self._error: type[Exception] = dbapi.Error
         self._integrity_error: type[Exception] = dbapi.IntegrityError
-        self._local = threading.local()
-        self._kept: list[_Lease] = []
-        self._kept_lock = threading.Lock()
+        self._idle: list[_Lease] = []
+        """Idle kept connections, the most recently used last (a LIFO keeps few of them warm)."""
+        self._idle_lock = threading.Lock()
 
     @property
     def backend(self) -> str:
@@ -112,32 +113,31 @@ class Database:
         return WriteUnit(executor, self._integrity_error)
 
     def _borrow(self) -> _Lease:
-        lease: _Lease | None = getattr(self._local, "lease", None)
-        if lease is not None and not lease.busy:
-            lease.busy = True
-            return lease
-        raw = self.engine.raw_connection()
-        keep = self._sqlite and lease is None
-        lease = _Lease(
-            raw, Executor(raw.driver_connection, self._statements, sqlite=self._sqlite), kept=keep
-        )
-        if keep:
-            self._local.lease = lease
-            with self._kept_lock:
-                self._kept.append(lease)
+        with self._idle_lock:
+            if self._idle:
+                lease = self._idle.pop()
+                lease.busy = True
+                return lease
+        try:
+            raw = self.engine.raw_connection()
+        except (DBAPIError, PoolTimeoutError) as exc:
+            raise StoreError(f"no database connection: {exc}") from exc
+        executor = Executor(raw.driver_connection, self._statements, sqlite=self._sqlite)
+        lease = _Lease(raw, executor, kept=self._sqlite)
         lease.busy = True
         return lease
 
     def _give_back(self, lease: _Lease, *, broken: bool) -> None:
+        """SQLite connections wait, idle, for the next unit of any thread (taking one from the
+        pool costs ~9 µs); PostgreSQL ones go back to the pool (which pings them on checkout)."""
         lease.busy = False
         if broken:
             lease.raw.invalidate()
-        if lease.kept and not broken:
+        elif lease.kept:
+            with self._idle_lock:
+                self._idle.append(lease)
             return
-        if lease.kept:
-            self._local.lease = None
-            with self._kept_lock:
-                self._kept.remove(lease)
+        lease.executor.close()
         lease.raw.close()
 
     def _rollback(self, lease: _Lease) -> bool:
@@ -167,12 +167,11 @@ class Database:
 
     def close(self) -> None:
         """Close every connection (kept ones included); the database is unusable afterwards."""
-        with self._kept_lock:
-            kept, self._kept = self._kept, []
-        for lease in kept:
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for lease in idle:
             lease.executor.close()
             lease.raw.close()
-        self._local = threading.local()
         self.engine.dispose()
 
     def __enter__(self) -> Database:
