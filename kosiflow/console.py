@@ -1,4 +1,8 @@
-"""Rich renderings for the command line: status tables, progress, histories, refusals."""
+"""Rich renderings for the command line: status tables, progress, histories.
+
+Every text that comes from people or workflow files is passed as ``Text`` (never parsed as
+rich markup), so a title like "[/bold]" prints as it is written.
+"""
 
 from __future__ import annotations
 
@@ -111,11 +115,11 @@ def status_table(
         if p.on_hold:
             phase += f" ({word('on_hold', lang)})"
         table.add_row(
-            f"{p.title}\n[dim]{p.initiative_id}[/dim]",
-            f"{definition.id} v{definition.version}",
-            phase,
+            Text.assemble(p.title, "\n", (p.initiative_id, "dim")),
+            Text(f"{definition.id} v{definition.version}"),
+            Text(phase),
             phase_bar(definition, p.phase),
-            str(p.version),
+            Text(str(p.version)),
         )
         rows += 1
     return table if rows else Text(word("no_initiatives", lang))
@@ -130,14 +134,14 @@ def _item_rows(progress: Progress, lang: str) -> Table:
         title = item.title.in_(lang) + (f" ({word('optional', lang)})" if item.optional else "")
         done = state.checklist.get(item.id)
         if done is None:
-            table.add_row(f"☐ {title}", "", "", "")
+            table.add_row(Text(f"☐ {title}"))
             continue
         mark = "☑" if done.status == "done" else f"≈ {word('waived', lang)}:"
         table.add_row(
-            f"{mark} {title}",
-            progress.names.get(done.by, done.by),
-            done.at.strftime("%Y-%m-%d %H:%M"),
-            done.evidence or done.reason or "",
+            Text(f"{mark} {title}"),
+            Text(progress.names.get(done.by, done.by)),
+            Text(done.at.strftime("%Y-%m-%d %H:%M")),
+            Text(done.evidence or done.reason or ""),
         )
     return table
 
@@ -152,7 +156,8 @@ def _trigger_rows(progress: Progress, lang: str) -> Table:
         target = progress.definition.phase(t.target).title.in_(lang)
         reasons = "\n".join(f"• {b.message(lang)}" for b in status.blockers)
         table.add_row(
-            f"{title} [dim]({t.trigger} → {target})[/dim]", reasons or word("ready", lang)
+            Text.assemble(title, (f" ({t.trigger} → {target})", "dim")),
+            Text(reasons or word("ready", lang)),
         )
     return table
 
@@ -191,10 +196,10 @@ def history_table(records: Iterable[EventRecord], names: Mapping[str, str], lang
         table.add_column(word(key, lang))
     for r in records:
         table.add_row(
-            str(r.seq),
-            r.at.strftime("%Y-%m-%d %H:%M"),
-            names.get(r.actor, r.actor),
-            r.type,
-            _details(r),
+            Text(str(r.seq)),
+            Text(r.at.strftime("%Y-%m-%d %H:%M")),
+            Text(names.get(r.actor, r.actor)),
+            Text(r.type),
+            Text(_details(r)),
         )
     return table

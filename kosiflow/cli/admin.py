@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from kosiflow.catalog import WorkflowCatalog
 from kosiflow.cli.app import (
@@ -37,7 +38,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Workflow YAML fil
             definition = load_definition(path)
         except DefinitionError as exc:
             for problem in exc.problems:
-                err.print(str(problem), markup=False)
+                err.print(str(problem))
             problems += len(exc.problems)
         else:
             out.print(f"{path}: ok ({definition.id} v{definition.version})")
@@ -59,7 +60,8 @@ def list_workflows(ctx: typer.Context) -> None:
         catalog = WorkflowCatalog.from_folder(settings.workflows)
     for d in catalog.current:
         phases = " → ".join(p.id for p in d.phases)
-        out.print(f"[bold]{d.id}[/bold] v{d.version} — {d.title.in_(settings.lang)}\n  {phases}")
+        out.print(Text.assemble((d.id, "bold"), f" v{d.version} — {d.title.in_(settings.lang)}"))
+        out.print(f"  {phases}")
 
 
 # -- database and users ----------------------------------------------------------------------------

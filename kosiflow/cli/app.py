@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from kosiflow.catalog import WorkflowCatalog
 from kosiflow.engine import Actor
@@ -46,8 +47,19 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(participant_app, name="participant")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
+"""Markup is off: people's texts are printed as written; styles come from ``Text`` objects."""
+
+_LABELS = {
+    "en": {"refused": "Refused:", "conflict": "Conflict:", "error": "Error:"},
+    "de": {"refused": "Abgelehnt:", "conflict": "Konflikt:", "error": "Fehler:"},
+}
+
+
+def _say(lang: str, label: str, text: str = "") -> None:
+    err.print(Text.assemble((_LABELS[lang][label], "red"), f" {text}" if text else ""))
+
 
 T = TypeVar("T")
 
@@ -105,22 +117,22 @@ def errors(lang: str) -> Iterator[None]:
     try:
         yield
     except CommandRefused as exc:
-        err.print("[red]Refused:[/red]" if lang == "en" else "[red]Abgelehnt:[/red]")
+        _say(lang, "refused")
         for b in exc.blockers:
-            err.print(f"  • {b.message(lang)} [dim]({b.code})[/dim]")
+            err.print(Text.assemble(f"  • {b.message(lang)} ", (f"({b.code})", "dim")))
         raise typer.Exit(1) from exc
     except ConcurrencyConflict as exc:
-        err.print(f"[red]Conflict:[/red] {exc}")
+        _say(lang, "conflict", str(exc))
         raise typer.Exit(1) from exc
     except DefinitionError as exc:
         for problem in exc.problems:
-            err.print(str(problem), markup=False)
+            err.print(str(problem))
         raise typer.Exit(2) from exc
     except (BadInput, NotFound, IdempotencyMismatch) as exc:
-        err.print(f"[red]Error:[/red] {exc}")
+        _say(lang, "error", str(exc))
         raise typer.Exit(2) from exc
     except KosiflowError as exc:
-        err.print(f"[red]Error:[/red] {exc}")
+        _say(lang, "error", str(exc))
         raise typer.Exit(2) from exc
 
 

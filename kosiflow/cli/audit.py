@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.progress import Progress as ProgressBar
+from rich.text import Text
 
 from kosiflow import console as show
 from kosiflow.cli.app import (
@@ -68,10 +69,8 @@ def verify(
                 out.print(f"{initiative_id}: ok ({result.events_checked} events)")
             else:
                 broken += 1
-                out.print(
-                    f"[red]{initiative_id}: broken at event {result.first_bad_seq}:[/red] "
-                    f"{result.problem}"
-                )
+                broken_at = f"{initiative_id}: broken at event {result.first_bad_seq}:"
+                out.print(Text.assemble((broken_at, "red"), f" {result.problem}"))
         return broken
 
     if run(ctx, work):

@@ -139,3 +139,21 @@ def test_db_upgrade_reports_the_revision(kosiflow: Run) -> None:
 def test_a_bad_synchronous_setting_is_bad_input(kosiflow: Run) -> None:
     output = kosiflow("--sqlite-synchronous", "OFF", "status", expect=2)
     assert "sqlite_synchronous" in output
+
+
+def test_texts_that_look_like_markup_print_as_written(kosiflow: Run) -> None:
+    kosiflow("users", "add", "[bold]Jana[/]", "--role", "coordinator")
+    kosiflow("users", "add", "Thomas", "--role", "administration")
+    created = kosiflow("--as", "[bold]Jana[/]", "create", "kosi-lab", "Test [/bold] title")
+    initiative = created.split()[0]
+    kosiflow("--as", "Thomas", "tick", initiative, "mandate_secured", "--evidence", "[/x] ev")
+    kosiflow("--as", "[bold]Jana[/]", "note", initiative, "[/x] note")
+    kosiflow("--as", "[bold]Jana[/]", "hold", initiative, "--reason", "[red]x[/red] [/]")
+    assert "Test [/bold] title" in kosiflow("status")
+    shown = kosiflow("show", initiative)
+    assert "[/x] ev" in shown
+    assert "[red]x[/red] [/]" in shown
+    assert "[/x] note" in kosiflow("history", initiative)
+    refused = kosiflow("--as", "Thomas", "tick", initiative, "[/x]", expect=1)
+    assert "[red]x[/red] [/]" in refused
+    assert "[bold]Jana[/]" in kosiflow("users", "list")
