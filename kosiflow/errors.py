@@ -8,6 +8,7 @@
     ├── NotFound(kind, key)                           → CLI exit 2 / HTTP 404
     ├── CommandRefused(blockers)                      → CLI exit 1 / HTTP 409
     ├── ConcurrencyConflict(expected, actual)         → CLI exit 1 / HTTP 409, 412 with If-Match
+    │   └── StaleHead                                 (retried inside the services)
     ├── IdempotencyMismatch(key)                      → CLI exit 2 / HTTP 422
     ├── PermissionDenied(actor, action)               → HTTP 403
     └── StoreError                                    → HTTP 500 / 503
@@ -89,6 +90,10 @@ class ConcurrencyConflict(KosiflowError):
             f"initiative {initiative_id} changed concurrently: "
             f"expected version {expected}, found {actual}"
         )
+
+
+class StaleHead(ConcurrencyConflict):
+    """The head a writer assumed (from a cache) is no longer the stored one; nothing was written."""
 
 
 class IdempotencyMismatch(KosiflowError):

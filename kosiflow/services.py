@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
@@ -47,7 +47,15 @@ from kosiflow.engine import (
     triggers,
 )
 from kosiflow.engine.events import Event, PhaseChanged
-from kosiflow.errors import CommandRefused, ConcurrencyConflict, IdempotencyMismatch, NotFound
+from kosiflow.errors import (
+    BadInput,
+    CommandRefused,
+    ConcurrencyConflict,
+    HistoryCorrupted,
+    IdempotencyMismatch,
+    NotFound,
+    StaleHead,
+)
 from kosiflow.store import (
     Database,
     EventRecord,
@@ -55,6 +63,7 @@ from kosiflow.store import (
     Projection,
     VerifyResult,
     WriteUnit,
+    canonical_json,
     verify_chain,
 )
 
@@ -99,10 +108,32 @@ class Progress:
 
 
 @dataclass(frozen=True, slots=True)
+class _Written:
+    """A command's events appended in an open unit: its answer and the state it led to."""
+
+    result: CommandResult
+    state: InitiativeState
+    head_hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class RebuildReport:
     initiatives: int
     differing: tuple[str, ...]
     """Initiatives whose stored projection differed from the fold (now replaced)."""
+    corrupted: tuple[HistoryCorrupted, ...] = ()
+    """Initiatives whose hash chain is broken (not folded, left as they are)."""
+
+
+def _encoded(projection: Projection) -> str:
+    """A projection as canonical text, for byte-for-byte comparison."""
+    return canonical_json(
+        {
+            **{f.name: getattr(projection, f.name) for f in fields(projection)},
+            "created_at": projection.created_at.isoformat(),
+            "updated_at": projection.updated_at.isoformat(),
+        }
+    )
 
 
 def _record(row: EventRecord) -> Recorded:
@@ -159,6 +190,10 @@ class _StateCache:
     def peek(self, initiative_id: str) -> tuple[str, InitiativeState] | None:
         return self._states.get(initiative_id)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+
     def put(self, state: InitiativeState, head_hash: str) -> None:
         with self._lock:
             self._states.pop(state.initiative_id, None)
@@ -195,10 +230,9 @@ class Services:
         definition = self.catalog.newest(workflow_id)
         command = CreateInitiative(title, parent_id=parent_id, description=description)
         fingerprint = _fingerprint(
-            idempotency_key,
-            "",
-            lambda: {"create": workflow_id, "title": title, "parent": parent_id},
+            idempotency_key, "", lambda: {"create": workflow_id, **asdict(command)}
         )
+        when = self._when(at)
         with self.database.write() as unit:
             replayed = self._replay(unit, actor, idempotency_key, fingerprint)
             if replayed is not None:
@@ -206,9 +240,10 @@ class Services:
             if parent_id is not None and unit.load_projection(parent_id) is None:
                 raise NotFound("initiative", parent_id)
             state = InitiativeState(str(uuid.uuid4()), definition)
-            result = self._decide_and_append(unit, state, command, actor, at)
-            self._remember(unit, actor, idempotency_key, fingerprint, result)
-            return result
+            written = self._append(unit, state, self._decided(state, command, actor), actor, when)
+            self._remember(unit, actor, idempotency_key, fingerprint, written.result)
+        self._states.put(written.state, written.head_hash)
+        return written.result
 
     def add_participant(
         self,
@@ -221,6 +256,9 @@ class Services:
         **options: Any,
     ) -> CommandResult:
         """Add a participant; the name and contact are kept outside the history."""
+
+        if not name.strip():
+            raise BadInput("name", "the participant's name is empty")
 
         def build(unit: WriteUnit) -> Command:
             return AddParticipant(unit.add_person(name.strip(), contact), role)
@@ -305,88 +343,102 @@ class Services:
         idempotency_key: str | None = None,
         at: datetime | None = None,
     ) -> CommandResult:
-        expected = expected_version
         fingerprint = _fingerprint(idempotency_key, initiative_id, describe)
+        when = self._when(at)
         with self.database.write() as unit:
             replayed = self._replay(unit, actor, idempotency_key, fingerprint)
             if replayed is not None:
                 return replayed
             command = build(unit)
-            result = self._from_cached_state(unit, initiative_id, command, actor, at, expected)
-            if result is None:
+            written = self._on_cached_state(
+                unit, initiative_id, command, actor, when, expected_version
+            )
+            if written is None:
                 state = self._load_for_update(unit, initiative_id)
-                result = self._attempt(unit, state, command, actor, at, expected)
-            self._remember(unit, actor, idempotency_key, fingerprint, result)
-            return result
+                if expected_version is not None and expected_version != state.version:
+                    raise ConcurrencyConflict(initiative_id, expected_version, state.version)
+                events = self._decided(state, command, actor)
+                written = self._append(unit, state, events, actor, when)
+            self._remember(unit, actor, idempotency_key, fingerprint, written.result)
+        self._states.put(written.state, written.head_hash)  # only once committed
+        return written.result
 
-    def _from_cached_state(
+    def _on_cached_state(
         self,
         unit: WriteUnit,
         initiative_id: str,
         command: Command,
         actor: Actor,
-        at: datetime | None,
-        expected: int | None,
-    ) -> CommandResult | None:
+        when: datetime,
+        expected_version: int | None,
+    ) -> _Written | None:
         """Apply the command to the cached state, if there is one and it is still current.
 
-        Saves reading the projection on the hot path. Any refusal or conflict may stem from a
-        stale cache, so then None: the caller decides again on the stored state.
+        Saves reading the projection on the hot path. The store checks the cached head where it
+        moves the projection on; a refusal, a version mismatch or a stale head may all stem from
+        a stale cache, so then None (nothing was written): the caller decides on the stored state.
         """
         cached = self._states.peek(initiative_id)
         if cached is None:
             return None
         head_hash, state = cached
+        if expected_version is not None and expected_version != state.version:
+            return None
+        outcome = decide(state, command, actor)
+        if isinstance(outcome, Refused):
+            return None
         unit.assume_head(initiative_id, state.version, head_hash, state.phase)
         try:
-            return self._attempt(unit, state, command, actor, at, expected)
-        except (CommandRefused, ConcurrencyConflict):
+            return self._append(unit, state, outcome, actor, when)
+        except StaleHead:
             return None
-
-    def _attempt(
-        self,
-        unit: WriteUnit,
-        state: InitiativeState,
-        command: Command,
-        actor: Actor,
-        at: datetime | None,
-        expected: int | None,
-    ) -> CommandResult:
-        if expected is not None and expected != state.version:
-            raise ConcurrencyConflict(state.initiative_id, expected, state.version)
-        return self._decide_and_append(unit, state, command, actor, at)
 
     def _load_for_update(self, unit: WriteUnit, initiative_id: str) -> InitiativeState:
         projection = unit.load_projection(initiative_id)
         if projection is None:
             raise NotFound("initiative", initiative_id)
+        return self._state_of(projection)
+
+    def _state_of(self, projection: Projection) -> InitiativeState:
         definition = self.catalog.pinned(
             self.database, projection.workflow_id, projection.workflow_version
         )
-        return state_from_json(definition, initiative_id, projection.version, projection.state)
+        return state_from_json(
+            definition, projection.initiative_id, projection.version, projection.state
+        )
 
-    def _decide_and_append(
-        self,
-        unit: WriteUnit,
-        state: InitiativeState,
-        command: Command,
-        actor: Actor,
-        at: datetime | None,
-    ) -> CommandResult:
+    @staticmethod
+    def _decided(state: InitiativeState, command: Command, actor: Actor) -> list[Event]:
         outcome = decide(state, command, actor)
         if isinstance(outcome, Refused):
             raise CommandRefused(outcome.blockers)
-        when = at or self._clock()
-        new_events = [self._new_event(event, actor, when) for event in outcome]
+        return outcome
+
+    def _when(self, at: datetime | None) -> datetime:
+        """The time events are recorded at: now, or a given aware time, in UTC."""
+        if at is None:
+            return self._clock()
+        if at.tzinfo is None:
+            raise BadInput("at", "a time needs its time zone (e.g. +00:00)")
+        return at.astimezone(UTC)
+
+    def _append(
+        self,
+        unit: WriteUnit,
+        state: InitiativeState,
+        events: list[Event],
+        actor: Actor,
+        when: datetime,
+    ) -> _Written:
+        new_events = [self._new_event(event, actor, when) for event in events]
         new_state = state
-        for offset, event in enumerate(outcome, start=1):
-            recorded = Recorded(state.version + offset, new_events[offset - 1].actor, when, event)
-            new_state = apply(new_state, recorded)
+        for new, event in zip(new_events, events, strict=True):
+            new_state = apply(new_state, Recorded(new_state.version + 1, new.actor, when, event))
         records = unit.append(_projection(new_state, ""), state.version, new_events)
-        self._states.put(new_state, records[-1].hash)
-        return CommandResult(
+        result = CommandResult(
             state.initiative_id, new_state.version, tuple(e.type for e in new_events)
         )
+        return _Written(result, new_state, records[-1].hash)
 
     @staticmethod
     def _new_event(event: Event, actor: Actor, at: datetime) -> NewEvent:
@@ -443,10 +495,7 @@ class Services:
             projection = unit.load_projection(initiative_id)
         if projection is None:
             raise NotFound("initiative", initiative_id)
-        definition = self.catalog.pinned(
-            self.database, projection.workflow_id, projection.workflow_version
-        )
-        return state_from_json(definition, initiative_id, projection.version, projection.state)
+        return self._state_of(projection)
 
     def progress(self, initiative_id: str, actor: Actor | None = None) -> Progress:
         """Phase, checklist and, for each step from here, what blocks it now."""
@@ -487,8 +536,17 @@ class Services:
             return unit.person_names(ids)
 
     def verify(self, initiative_id: str) -> VerifyResult:
-        """Check the hash chain of one initiative's history."""
-        return verify_chain(self.history(initiative_id))
+        """Check the hash chain of one initiative's history, up to the head its projection
+        names (so a deleted last event is found too)."""
+        with self.database.read() as unit:
+            projection = unit.load_projection(initiative_id)
+            if projection is None:
+                raise NotFound("initiative", initiative_id)
+            return verify_chain(
+                unit.events(initiative_id),
+                head_hash=projection.head_hash,
+                version=projection.version,
+            )
 
     def initiative_ids(self) -> list[str]:
         with self.database.read() as unit:
@@ -500,30 +558,48 @@ class Services:
             projection = unit.load_projection(initiative_id)
             if projection is None:
                 raise NotFound("initiative", initiative_id)
-            definition = self.catalog.pinned(
-                self.database, projection.workflow_id, projection.workflow_version
-            )
-            return fold(definition, initiative_id, (_record(r) for r in unit.events(initiative_id)))
+            return self._fold(projection, unit.events(initiative_id))
+
+    def _fold(self, projection: Projection, history: Iterable[EventRecord]) -> InitiativeState:
+        definition = self.catalog.pinned(
+            self.database, projection.workflow_id, projection.workflow_version
+        )
+        return fold(definition, projection.initiative_id, (_record(r) for r in history))
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> RebuildReport:
-        """Fold every history again and replace each projection that differs from its fold."""
+        """Fold every history again and replace each projection that differs from its fold.
+
+        A history whose hash chain is broken is not folded: it is reported as corrupted and
+        its projection left as it is.
+        """
         ids = self.initiative_ids()
         differing: list[str] = []
+        corrupted: list[HistoryCorrupted] = []
         for initiative_id in ids:
             with self.database.write() as unit:
-                stored = unit.load_projection(initiative_id)
-                if stored is None:
-                    continue
-                definition = self.catalog.pinned(
-                    self.database, stored.workflow_id, stored.workflow_version
-                )
-                folded = fold(
-                    definition, initiative_id, (_record(r) for r in unit.events(initiative_id))
-                )
-                fresh = _projection(folded, stored.head_hash)
-                if fresh != stored:
-                    differing.append(initiative_id)
-                    unit.replace_projection(fresh)
+                outcome = self._rebuild_one(unit, initiative_id)
+            if isinstance(outcome, HistoryCorrupted):
+                corrupted.append(outcome)
+            elif outcome:
+                differing.append(initiative_id)
             if progress is not None:
                 progress(1)
-        return RebuildReport(len(ids), tuple(differing))
+        self._states.clear()  # cached states may stem from a projection rebuild replaced
+        return RebuildReport(len(ids), tuple(differing), tuple(corrupted))
+
+    def _rebuild_one(self, unit: WriteUnit, initiative_id: str) -> bool | HistoryCorrupted:
+        """Whether the projection differed (and was replaced), or why the history is broken."""
+        stored = unit.load_projection(initiative_id)
+        if stored is None:
+            return False
+        history = list(unit.events(initiative_id))
+        check = verify_chain(history, head_hash=stored.head_hash, version=stored.version)
+        if not check.ok:
+            return HistoryCorrupted(
+                initiative_id, check.first_bad_seq or 0, check.problem or "broken chain"
+            )
+        fresh = _projection(self._fold(stored, history), history[-1].hash)
+        if _encoded(fresh) == _encoded(stored):
+            return False
+        unit.replace_projection(fresh)
+        return True

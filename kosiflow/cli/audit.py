@@ -19,6 +19,7 @@ from kosiflow.cli.app import (
     out,
     run,
 )
+from kosiflow.cli.initiatives import print_status
 
 
 @app.command()
@@ -79,9 +80,10 @@ def verify(
 
 @app.command()
 def rebuild(ctx: typer.Context) -> None:
-    """Fold every history again and check that it reproduces every projection."""
+    """Fold every history again and check that it reproduces every projection (exit 1 when a
+    history's hash chain is broken: it is reported and left as it is)."""
 
-    def work(s: Settings) -> None:
+    def work(s: Settings) -> int:
         services = s.services()
         total = len(services.initiative_ids())
         with ProgressBar(console=err, transient=True) as bar:
@@ -90,8 +92,12 @@ def rebuild(ctx: typer.Context) -> None:
         out.print(f"{report.initiatives} initiatives folded; {len(report.differing)} differed")
         for initiative_id in report.differing:
             out.print(f"  replaced projection of {initiative_id}")
+        for corrupted in report.corrupted:
+            out.print(Text(f"  not rebuilt: {corrupted}", style="red"))
+        return len(report.corrupted)
 
-    run(ctx, work)
+    if run(ctx, work):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -103,13 +109,6 @@ def demo(ctx: typer.Context) -> None:
         services = s.services()
         created = load_demo(services)
         out.print(f"demo: {created} initiatives created" if created else "demo data already loaded")
-        projections = services.list_initiatives(limit=10_000)
-        definitions = {
-            (p.workflow_id, p.workflow_version): services.catalog.pinned(
-                services.database, p.workflow_id, p.workflow_version
-            )
-            for p in projections
-        }
-        out.print(show.status_table(projections, definitions, s.lang))
+        print_status(s)
 
     run(ctx, work)

@@ -53,21 +53,31 @@ def status(
     ctx: typer.Context,
     workflow: Annotated[str | None, typer.Option(help="Only this workflow.")] = None,
     phase: Annotated[str | None, typer.Option(help="Only this phase.")] = None,
+    parent: Annotated[str | None, typer.Option(help="Only the children of this one.")] = None,
 ) -> None:
     """Every initiative with its phase and a progress bar across the phases."""
+    run(ctx, lambda s: print_status(s, workflow=workflow, phase=phase, parent=parent))
 
-    def work(s: Settings) -> None:
-        services = s.services()
-        projections = services.list_initiatives(workflow_id=workflow, phase=phase, limit=10_000)
-        definitions = {
-            (p.workflow_id, p.workflow_version): services.catalog.pinned(
-                services.database, p.workflow_id, p.workflow_version
-            )
-            for p in projections
-        }
-        out.print(show.status_table(projections, definitions, s.lang))
 
-    run(ctx, work)
+def print_status(
+    settings: Settings,
+    *,
+    workflow: str | None = None,
+    phase: str | None = None,
+    parent: str | None = None,
+) -> None:
+    """Print the status table of the initiatives that match the filters."""
+    services = settings.services()
+    projections = services.list_initiatives(
+        workflow_id=workflow, phase=phase, parent_id=parent, limit=10_000
+    )
+    definitions = {
+        (p.workflow_id, p.workflow_version): services.catalog.pinned(
+            services.database, p.workflow_id, p.workflow_version
+        )
+        for p in projections
+    }
+    out.print(show.status_table(projections, definitions, settings.lang))
 
 
 @app.command("show")
@@ -166,6 +176,7 @@ def participant_add(
     name: str,
     role: Annotated[str, typer.Option(help="The sector they bring (a workflow role).")],
     contact: Annotated[str | None, typer.Option()] = None,
+    expect_version: ExpectOpt = None,
     idempotency_key: KeyOpt = None,
 ) -> None:
     """Add a participant (their name and contact stay outside the history)."""
@@ -174,6 +185,7 @@ def participant_add(
         lambda svc, actor, options: svc.add_participant(
             initiative, name, role, actor, contact=contact, **options
         ),
+        expect=expect_version,
         key=idempotency_key,
     )
 
@@ -202,12 +214,14 @@ def hold(
     initiative: IdArg,
     reason: Annotated[str, typer.Option()],
     expect_version: ExpectOpt = None,
+    idempotency_key: KeyOpt = None,
 ) -> None:
     """Put an initiative on hold (its phase stays; the clock stops)."""
     write(
         ctx,
         lambda svc, actor, options: svc.hold(initiative, reason, actor, **options),
         expect=expect_version,
+        key=idempotency_key,
     )
 
 
@@ -217,16 +231,29 @@ def resume(
     initiative: IdArg,
     reason: Annotated[str | None, typer.Option()] = None,
     expect_version: ExpectOpt = None,
+    idempotency_key: KeyOpt = None,
 ) -> None:
     """Resume an initiative that is on hold."""
     write(
         ctx,
         lambda svc, actor, options: svc.resume(initiative, actor, reason=reason, **options),
         expect=expect_version,
+        key=idempotency_key,
     )
 
 
 @app.command()
-def note(ctx: typer.Context, initiative: IdArg, text: str) -> None:
+def note(
+    ctx: typer.Context,
+    initiative: IdArg,
+    text: str,
+    expect_version: ExpectOpt = None,
+    idempotency_key: KeyOpt = None,
+) -> None:
     """Add a note to the history."""
-    write(ctx, lambda svc, actor, options: svc.note(initiative, text, actor, **options))
+    write(
+        ctx,
+        lambda svc, actor, options: svc.note(initiative, text, actor, **options),
+        expect=expect_version,
+        key=idempotency_key,
+    )

@@ -1,18 +1,19 @@
 """The rules that need more than one value: uniqueness, references, translations, the phase graph.
 
 Each rule looks only at the well-formed parts of a file (:class:`~.structure.Parts`) and skips
-what depends on a broken part, so one mistake is reported once and does not cascade.
+what depends on a broken part, so one mistake is reported once and does not cascade. The rules of
+the phase graph are in :mod:`~.graph`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 
+from kosiflow.definition.graph import check_auto_loops, check_graph
 from kosiflow.definition.model import DEFAULT_ROLE
 from kosiflow.definition.raw import ANY_PHASE, RawItem, RawPhase, RawTransition
 from kosiflow.definition.source import Path, Source, format_path
-from kosiflow.definition.structure import Parts, TextValue
+from kosiflow.definition.structure import Parts, TextValue, phases_by_id
 from kosiflow.definition.suggest import did_you_mean
 from kosiflow.errors import Problem
 
@@ -53,7 +54,8 @@ def _all_texts(parts: Parts) -> Iterator[tuple[Path, TextValue]]:
         yield ("roles", name), text
     for i, phase in parts.phases:
         yield from _texts_of(("phases", i), phase)
-        for j, item in enumerate(phase.checklist):
+    for i, items in parts.items.items():
+        for j, item in items:
             yield from _texts_of(("phases", i, "checklist", j), item)
     for i, transition in parts.transitions:
         if transition.title is not None:
@@ -110,10 +112,11 @@ def _phase_ids(parts: Parts, source: Source) -> Iterator[Problem]:
 def _checklists(parts: Parts, source: Source) -> Iterator[Problem]:
     for i, phase in parts.phases:
         path: Path = ("phases", i, "checklist")
-        if phase.final and phase.checklist:
+        if phase.final and (*path, 0) in source.values:  # its items may all be broken
             message = "a final phase has no checklist: reaching it ends the initiative"
             yield source.problem(path, message, at_key=True)
-        ids = (((*path, j, "id"), item.id) for j, item in enumerate(phase.checklist))
+    for i, items in parts.items.items():
+        ids = ((("phases", i, "checklist", j, "id"), item.id) for j, item in items)
         for item_path, item_id, _ in _duplicates(ids):
             yield source.problem(item_path, f"item '{item_id}' is defined twice in this phase")
 
@@ -121,21 +124,11 @@ def _checklists(parts: Parts, source: Source) -> Iterator[Problem]:
 def _item_roles(parts: Parts, source: Source) -> Iterator[Problem]:
     if parts.roles is None:
         return
-    for i, phase in parts.phases:
-        for j, item in enumerate(phase.checklist):
+    for i, items in parts.items.items():
+        for j, item in items:
             path: Path = ("phases", i, "checklist", j)
             yield from _role_refs(source, (*path, "roles"), item.roles, parts.roles)
             yield from _role_refs(source, (*path, "waivable_by"), item.waivable_by, parts.roles)
-
-
-def _phases_by_id(parts: Parts) -> dict[str, RawPhase] | None:
-    """Every phase by id, or None when a phase is broken (references cannot be checked)."""
-    if not parts.phases_complete:
-        return None
-    phases: dict[str, RawPhase] = {}
-    for _, phase in parts.phases:
-        phases.setdefault(phase.id, phase)  # a repeated id is reported by _phase_ids
-    return phases
 
 
 def _unknown_phase(name: str, phases: Mapping[str, RawPhase]) -> str:
@@ -143,7 +136,7 @@ def _unknown_phase(name: str, phases: Mapping[str, RawPhase]) -> str:
 
 
 def _initial(parts: Parts, source: Source) -> Iterator[Problem]:
-    phases = _phases_by_id(parts)
+    phases = phases_by_id(parts)
     if parts.initial is None or phases is None:
         return
     phase = phases.get(parts.initial)
@@ -155,7 +148,7 @@ def _initial(parts: Parts, source: Source) -> Iterator[Problem]:
 
 
 def _transition_phases(parts: Parts, source: Source) -> Iterator[Problem]:
-    phases = _phases_by_id(parts)
+    phases = phases_by_id(parts)
     if phases is None:
         return
     for i, transition in parts.transitions:
@@ -213,7 +206,7 @@ def _transition_settings(parts: Parts, source: Source) -> Iterator[Problem]:
 
 
 def _triggers(parts: Parts, source: Source) -> Iterator[Problem]:
-    phases = _phases_by_id(parts)
+    phases = phases_by_id(parts)
     if phases is None:
         return
     firsts: dict[tuple[str, str], int] = {}
@@ -236,78 +229,6 @@ def _triggers(parts: Parts, source: Source) -> Iterator[Problem]:
                 yield source.problem(("transitions", i, "auto"), message)
 
 
-@dataclass(frozen=True, slots=True)
-class _Graph:
-    """The phase graph of a file whose phases and transitions are all well-formed and known."""
-
-    initial: str
-    edges: Mapping[str, frozenset[str]]
-    reachable: frozenset[str]
-    """Phases reachable from the initial phase."""
-    ending: frozenset[str]
-    """Phases from which a final phase is reachable."""
-
-    def problem(self, phase: RawPhase) -> str | None:
-        if phase.id not in self.reachable:
-            return f"phase '{phase.id}' cannot be reached from the initial phase '{self.initial}'"
-        if phase.final:
-            return None
-        if not self.edges[phase.id]:
-            return f"phase '{phase.id}' has no way out: it is not final and no transition leaves it"
-        if self.initial in self.ending and phase.id not in self.ending:
-            return f"no final phase can be reached from phase '{phase.id}'"
-        return None
-
-
-def _reach(start: Iterable[str], edges: Mapping[str, Iterable[str]]) -> frozenset[str]:
-    seen = set(start)
-    todo = list(seen)
-    while todo:
-        for target in edges[todo.pop()]:
-            if target not in seen:
-                seen.add(target)
-                todo.append(target)
-    return frozenset(seen)
-
-
-def _graph_of(parts: Parts) -> _Graph | None:
-    phases = _phases_by_id(parts)
-    if phases is None or len(phases) != len(parts.phases) or not parts.transitions_complete:
-        return None
-    initial = phases.get(parts.initial or "")
-    if initial is None or initial.final:
-        return None
-    edges: dict[str, set[str]] = {phase_id: set() for phase_id in phases}
-    backwards: dict[str, set[str]] = {phase_id: set() for phase_id in phases}
-    for _, transition in parts.transitions:
-        sources = transition.source_ids(phases.values())
-        if transition.to not in phases or any(s not in phases or phases[s].final for s in sources):
-            return None
-        for phase_id in sources:
-            edges[phase_id].add(transition.to)
-            backwards[transition.to].add(phase_id)
-    finals = [phase_id for phase_id, phase in phases.items() if phase.final]
-    return _Graph(
-        initial=initial.id,
-        edges={phase_id: frozenset(targets) for phase_id, targets in edges.items()},
-        reachable=_reach([initial.id], edges),
-        ending=_reach(finals, backwards),
-    )
-
-
-def _graph(parts: Parts, source: Source) -> Iterator[Problem]:
-    graph = _graph_of(parts)
-    if graph is None:
-        return
-    if graph.initial not in graph.ending:
-        message = f"no final phase can be reached from the initial phase '{graph.initial}'"
-        yield source.problem(("initial",), message)
-    for i, phase in parts.phases:
-        problem = graph.problem(phase)
-        if problem is not None:
-            yield source.problem(("phases", i, "id"), problem)
-
-
 _RULES: tuple[Callable[[Parts, Source], Iterator[Problem]], ...] = (
     _languages,
     _translations,
@@ -320,5 +241,6 @@ _RULES: tuple[Callable[[Parts, Source], Iterator[Problem]], ...] = (
     _transition_roles,
     _transition_settings,
     _triggers,
-    _graph,
+    check_graph,
+    check_auto_loops,
 )

@@ -63,7 +63,14 @@ class Source:
     values: Mapping[Path, Mark]
     keys: Mapping[Path, Mark]
     problems: tuple[Problem, ...]
-    """Problems found while reading that did not stop it (duplicate keys)."""
+    """Problems found while reading that did not stop it (duplicate keys, refused tags and keys)."""
+    refused: frozenset[Path]
+    """Where a value (or its key) was refused while reading: the value is None there, and
+    problems at or below these paths would only repeat that refusal."""
+
+    def is_refused(self, path: Path) -> bool:
+        """Whether ``path`` is at or below a refused value or key."""
+        return bool(self.refused) and any(path[:n] in self.refused for n in range(len(path) + 1))
 
     def mark(self, path: Path, *, at_key: bool = False) -> Mark:
         """Where ``path`` was written (its key or its value), else where its parent was."""
@@ -123,9 +130,8 @@ def parse_source(text: str, name: str) -> Source:
         raise _fatal(name, _START, "the document is empty")
     walker = _Walker(name)
     data = walker.walk(root)
-    if walker.fatal:
-        raise DefinitionError(walker.fatal)
-    return Source(name, text, data, walker.values, walker.keys, tuple(walker.duplicates))
+    problems = tuple(walker.problems)
+    return Source(name, text, data, walker.values, walker.keys, problems, frozenset(walker.refused))
 
 
 def _too_large() -> str:
@@ -204,15 +210,28 @@ def _show_tag(tag: str | None) -> str:
     return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
 
 
+_ALLOWED_TAGS: dict[type[Node], frozenset[str]] = {
+    MappingNode: frozenset([_CORE + "map"]),
+    SequenceNode: frozenset([_CORE + "seq"]),
+    ScalarNode: _SCALAR_TAGS,
+}
+
+
 class _Walker:
-    """Turns the node graph into plain data, counting every node as often as it is reached."""
+    """Turns the node graph into plain data, counting every node as often as it is reached.
+
+    A refused value (a tag that is not a core tag, a scalar that does not fit its explicit tag) or
+    key (a refused tag) makes the value None; each is a problem and a refused path, and reading
+    goes on, so the rest of the file is still checked. A key that is not a text leaves its entry
+    out.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.values: dict[Path, Mark] = {}
         self.keys: dict[Path, Mark] = {}
-        self.duplicates: list[Problem] = []
-        self.fatal: list[Problem] = []
+        self.problems: list[Problem] = []
+        self.refused: set[Path] = set()
         self._count = 0
 
     def _problem(self, node: Node, path: Path, message: str) -> Problem:
@@ -228,56 +247,56 @@ class _Walker:
             message = f"the document is nested deeper than {MAX_DEPTH} levels (through aliases)"
             raise DefinitionError([self._problem(node, (), message)])
         self.values[path] = _mark(node)
+        if not self._tag_allowed(node, path, path):
+            return None
         if isinstance(node, MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, SequenceNode):
-            self._check_tag(node, path, _CORE + "seq")
             return [self.walk(child, (*path, i), depth + 1) for i, child in enumerate(node.value)]
         return self._scalar(node, path)
 
-    def _check_tag(self, node: Node, path: Path, *allowed: str) -> bool:
-        if node.tag in allowed:
+    def _refuse(self, node: Node, path: Path, refused: Path, message: str) -> None:
+        self.problems.append(self._problem(node, path, message))
+        self.refused.add(refused)
+
+    def _tag_allowed(self, node: Node, path: Path, refused: Path) -> bool:
+        if node.tag in _ALLOWED_TAGS.get(type(node), ()):
             return True
         if node.tag == _CORE + "merge":
             message = "merge keys ('<<') are not supported"
         else:
             message = f"tag '{_show_tag(node.tag)}' is not allowed"
-        self.fatal.append(self._problem(node, path, message))
+        self._refuse(node, path, refused, message)
         return False
 
     def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict[str, object]:
-        self._check_tag(node, path, _CORE + "map")
+        """Its entries; a key whose tag is refused keeps its entry, with None as its value."""
         result: dict[str, object] = {}
         for key_node, value_node in node.value:
-            key = self._key(key_node, path)
-            if key is None:
+            if not isinstance(key_node, ScalarNode):
+                self.problems.append(self._problem(key_node, path, "a key must be a plain text"))
                 continue
+            key = str(key_node.value)
             if key in result:
                 first = self.keys[(*path, key)]
                 message = f"duplicate key '{key}' (first at line {first.line})"
-                self.duplicates.append(self._problem(key_node, (*path, key), message))
+                self.problems.append(self._problem(key_node, (*path, key), message))
                 continue
             self.keys[(*path, key)] = _mark(key_node)
-            result[key] = self.walk(value_node, (*path, key), depth + 1)
+            if self._tag_allowed(key_node, path, (*path, key)):
+                result[key] = self.walk(value_node, (*path, key), depth + 1)
+            else:
+                self.values[(*path, key)] = _mark(value_node)
+                result[key] = None
         return result
 
-    def _key(self, node: Node, path: Path) -> str | None:
-        if not isinstance(node, ScalarNode):
-            self.fatal.append(self._problem(node, path, "a key must be a plain text"))
-            return None
-        if not self._check_tag(node, path, *_SCALAR_TAGS):
-            return None
-        return str(node.value)
-
     def _scalar(self, node: Node, path: Path) -> object:
-        if not self._check_tag(node, path, *_SCALAR_TAGS):
-            return None
         value = str(node.value)
         kind = str(node.tag).removeprefix(_CORE)
         try:
             return _construct(kind, value)
         except ValueError:
-            self.fatal.append(self._problem(node, path, f"'{value}' is not a valid !!{kind}"))
+            self._refuse(node, path, path, f"'{value}' is not a valid !!{kind}")
             return None
 
 

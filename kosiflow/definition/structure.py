@@ -3,8 +3,8 @@
 The whole file is validated with :class:`~kosiflow.definition.raw.RawDefinition` (pydantic reports
 every structural problem at once); each error's ``loc`` is mapped back to the line and column the
 key or value was written at. When the file is not well-formed, the parts that are (each phase,
-each transition, the roles, ...) are still collected in :class:`Parts`, so the rules that need more
-than one value can check them too, without tripping over the broken parts.
+each checklist item, each transition, the roles, ...) are still collected in :class:`Parts`, so the
+rules that need more than one value can check them too, without tripping over the broken parts.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from kosiflow.definition.raw import (
     SOURCE_PATTERN,
     WORKFLOW_ID_PATTERN,
     RawDefinition,
+    RawItem,
     RawPhase,
     RawTransition,
 )
@@ -31,7 +32,11 @@ from kosiflow.definition.source import Path, Source
 from kosiflow.definition.suggest import did_you_mean
 from kosiflow.errors import Problem
 
+_M = TypeVar("_M", bound=BaseModel)
+_T = TypeVar("_T")
 TextValue = Mapping[str, str]
+Indexed = tuple[tuple[int, _T], ...]
+"""Elements of a list in the file, each with its index there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +48,28 @@ class Parts:
     initial: str | None
     texts: tuple[tuple[Path, TextValue], ...]
     """The definition's own title and description."""
-    phases: tuple[tuple[int, RawPhase], ...]
-    """Each well-formed phase with its index in the file."""
-    transitions: tuple[tuple[int, RawTransition], ...]
+    phases: Indexed[RawPhase]
+    """Each well-formed phase with its index in the file (a phase whose only broken parts are
+    checklist items counts as well-formed; its ``checklist`` holds the well-formed items only)."""
+    items: Mapping[int, Indexed[RawItem]]
+    """The well-formed checklist items of each phase (by phase index), with their indexes in the
+    file; for every phase whose checklist is a list, even when the phase itself is broken."""
+    transitions: Indexed[RawTransition]
     phases_complete: bool
     """True when every phase is well-formed (so phase references can be checked)."""
-    transitions_complete: bool
+    broken_transitions: Indexed[object] | None
+    """The transitions that are not well-formed, as written; None when ``transitions`` is not a
+    list at all (so nothing is known about the phase graph)."""
+
+
+def phases_by_id(parts: Parts) -> dict[str, RawPhase] | None:
+    """Every phase by id, or None when a phase is broken (references cannot be checked)."""
+    if not parts.phases_complete:
+        return None
+    phases: dict[str, RawPhase] = {}
+    for _, phase in parts.phases:
+        phases.setdefault(phase.id, phase)  # a repeated id is a problem of its own
+    return phases
 
 
 def check_structure(source: Source) -> tuple[RawDefinition | None, Parts, list[Problem]]:
@@ -70,9 +91,10 @@ def _parts_of(raw: RawDefinition) -> Parts:
         initial=raw.initial,
         texts=tuple(texts),
         phases=tuple(enumerate(raw.phases)),
+        items={i: tuple(enumerate(phase.checklist)) for i, phase in enumerate(raw.phases)},
         transitions=tuple(enumerate(raw.transitions)),
         phases_complete=True,
-        transitions_complete=True,
+        broken_transitions=(),
     )
 
 
@@ -99,26 +121,52 @@ def _valid(data: Mapping[str, object], name: str) -> Any:
         return None
 
 
-_M = TypeVar("_M", bound=BaseModel)
-
-
-def _valid_list(value: object, model: type[_M]) -> tuple[tuple[tuple[int, _M], ...], bool]:
-    if not isinstance(value, list):
-        return (), False
+def _split(values: object, model: type[_M]) -> tuple[Indexed[_M], Indexed[object]] | None:
+    """The well-formed and the broken elements of a list, with their indexes (None: no list)."""
+    if not isinstance(values, list):
+        return None
     valid: list[tuple[int, _M]] = []
-    for index, item in enumerate(value):
+    broken: list[tuple[int, object]] = []
+    for index, value in enumerate(values):
         try:
-            valid.append((index, model.model_validate(item)))
+            valid.append((index, model.model_validate(value)))
         except ValidationError:
+            broken.append((index, value))
+    return tuple(valid), tuple(broken)
+
+
+def _salvage_phase(value: dict[str, object], items: Indexed[RawItem] | None) -> RawPhase | None:
+    """The phase without its broken checklist items, or None when more than those is broken."""
+    if items is not None:
+        value = {**value, "checklist": [item for _, item in items]}
+    try:
+        return RawPhase.model_validate(value)
+    except ValidationError:
+        return None
+
+
+def _salvage_phases(values: object) -> tuple[Indexed[RawPhase], dict[int, Indexed[RawItem]]]:
+    """The well-formed phases and the well-formed items of each phase, one at a time."""
+    phases: list[tuple[int, RawPhase]] = []
+    items: dict[int, Indexed[RawItem]] = {}
+    for index, value in enumerate(values if isinstance(values, list) else []):
+        if not isinstance(value, dict):
             continue
-    return tuple(valid), len(valid) == len(value)
+        split = _split(value.get("checklist", []), RawItem)
+        if split is not None:
+            items[index] = split[0]
+        phase = _salvage_phase(value, split[0] if split is not None else None)
+        if phase is not None:
+            phases.append((index, phase))
+    return tuple(phases), items
 
 
 def _salvage(data: object) -> Parts:
     if not isinstance(data, dict):
         data = {}
-    phases, phases_complete = _valid_list(data.get("phases"), RawPhase)
-    transitions, transitions_complete = _valid_list(data.get("transitions"), RawTransition)
+    phases, items = _salvage_phases(data.get("phases"))
+    listed = data.get("phases")
+    transitions = _split(data.get("transitions"), RawTransition)
     languages = _valid(data, "languages")
     texts = tuple(
         ((name,), text) for name in ("title", "description") if (text := _valid(data, name))
@@ -129,9 +177,10 @@ def _salvage(data: object) -> Parts:
         initial=_valid(data, "initial"),
         texts=texts,
         phases=phases,
-        transitions=transitions,
-        phases_complete=phases_complete,
-        transitions_complete=transitions_complete,
+        items=items,
+        transitions=transitions[0] if transitions is not None else (),
+        phases_complete=isinstance(listed, list) and len(phases) == len(listed),
+        broken_transitions=transitions[1] if transitions is not None else None,
     )
 
 
@@ -142,6 +191,8 @@ def _problems(source: Source, exc: ValidationError) -> list[Problem]:
     problems: dict[Problem, None] = {}
     for error in exc.errors(include_url=False):
         path, names_key = _locate(source.data, error["loc"])
+        if source.is_refused(path):
+            continue  # reported once, where reading refused it
         at_key = names_key or error["type"] == "extra_forbidden"
         message = _MESSAGES.get(error["type"], _pydantic_message)(error, path)
         problems[source.problem(path, message, at_key=at_key)] = None

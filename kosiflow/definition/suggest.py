@@ -6,9 +6,15 @@ import difflib
 from collections.abc import Iterable
 
 
+def closest(word: object, options: Iterable[str]) -> str | None:
+    """The option closest to ``word``, or None when none is close."""
+    if not isinstance(word, str):
+        return None
+    matches = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
 def did_you_mean(word: object, options: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest option to ``word``, or ``""`` when none is close."""
-    if not isinstance(word, str):
-        return ""
-    matches = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean '{matches[0]}'?)" if matches else ""
+    match = closest(word, options)
+    return f" (did you mean '{match}'?)" if match is not None else ""

@@ -134,12 +134,12 @@ class Blocker:
         return self.messages.get(lang) or self.messages["en"]
 
 
-def _label(definition: Definition, key: str, value: str, lang: str) -> str:
-    if key == "item":
-        for phase in definition.phases:
-            item = phase.item(value)
-            if item is not None:
-                return item.title.in_(lang)
+def _label(definition: Definition, key: str, value: str, lang: str, phase: str | None) -> str:
+    """The workflow's title for an id, in ``lang`` (items are looked up in ``phase``)."""
+    if key == "item" and phase is not None and definition.has_phase(phase):
+        item = definition.phase(phase).item(value)
+        if item is not None:
+            return item.title.in_(lang)
     if key == "phase" and definition.has_phase(value):
         return definition.phase(value).title.in_(lang)
     if key == "role" and value in definition.roles:
@@ -167,15 +167,20 @@ _ACTIONS: Mapping[str, Mapping[str, str]] = {
 
 def _fill(definition: Definition, code: str, params: Mapping[str, str | int], lang: str) -> str:
     values: dict[str, str | int] = {}
+    phase = str(params["phase"]) if "phase" in params else None
     for key, value in params.items():
         if key == "roles":
-            labels = [_label(definition, "role", r, lang) for r in str(value).split(",") if r]
+            labels = [
+                _label(definition, "role", r, lang, phase) for r in str(value).split(",") if r
+            ]
             values[key] = _LIST_SEPARATOR[lang].join(labels) if labels else _NOTHING[lang]
         elif key == "available":
-            labels = [_label(definition, "trigger", t, lang) for t in str(value).split(",") if t]
+            labels = [
+                _label(definition, "trigger", t, lang, phase) for t in str(value).split(",") if t
+            ]
             values[key] = ", ".join(labels) if labels else _NOTHING[lang]
         elif isinstance(value, str) and key != "suggestion":
-            values[key] = _label(definition, key, value, lang)
+            values[key] = _label(definition, key, value, lang, phase)
         else:
             values[key] = value
     suggestion = params.get("suggestion")

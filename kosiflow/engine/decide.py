@@ -83,6 +83,11 @@ def _find_item(state: InitiativeState, item_id: str) -> ChecklistItem | Blocker:
     )
 
 
+def _text(value: str | None) -> str | None:
+    """A person's optional text as recorded: stripped, and None when blank."""
+    return None if guards.is_blank(value) else str(value).strip()
+
+
 def _item_of_open_initiative(state: InitiativeState, item_id: str) -> ChecklistItem | Refused:
     """The item of the current phase that a tick, reopen or waiver names, if it may be acted on."""
     found = guards.status_blockers(state)
@@ -135,12 +140,17 @@ def _tick(state: InitiativeState, cmd: TickItem, actor: Actor) -> Outcome:
     definition = state.definition
     found: list[Blocker] = []
     if item.id in state.checklist:
-        found.append(blocker(definition, "item_already_done", item=item.id))
-    found += guards.role_blockers(definition, actor, item.roles, "tick", item=item.id)
+        found.append(blocker(definition, "item_already_done", item=item.id, phase=state.phase))
+    found += guards.role_blockers(
+        definition, actor, item.roles, "tick", item=item.id, phase=state.phase
+    )
     if item.evidence == "required" and guards.is_blank(cmd.evidence):
-        found.append(blocker(definition, "evidence_required", item=item.id))
+        found.append(blocker(definition, "evidence_required", item=item.id, phase=state.phase))
     return _refused_or(
-        found, lambda: [ItemTicked(state.phase, state.visit, item.id, cmd.evidence, cmd.note)]
+        found,
+        lambda: [
+            ItemTicked(state.phase, state.visit, item.id, _text(cmd.evidence), _text(cmd.note))
+        ],
     )
 
 
@@ -159,9 +169,11 @@ def _reopen(state: InitiativeState, cmd: ReopenItem, actor: Actor) -> Outcome:
     definition = state.definition
     found: list[Blocker] = []
     if item.id not in state.checklist:
-        found.append(blocker(definition, "item_not_done", item=item.id))
+        found.append(blocker(definition, "item_not_done", item=item.id, phase=state.phase))
     roles = dict.fromkeys((*item.roles, *item.waivable_by))
-    found += guards.role_blockers(definition, actor, roles, "reopen", item=item.id)
+    found += guards.role_blockers(
+        definition, actor, roles, "reopen", item=item.id, phase=state.phase
+    )
     if guards.is_blank(cmd.reason):
         found.append(blocker(definition, "reason_required"))
     return _refused_or(
@@ -185,11 +197,13 @@ def _waive(state: InitiativeState, cmd: WaiveItem, actor: Actor) -> Outcome:
     definition = state.definition
     found: list[Blocker] = []
     if item.id in state.checklist:
-        found.append(blocker(definition, "item_already_done", item=item.id))
+        found.append(blocker(definition, "item_already_done", item=item.id, phase=state.phase))
     if not item.waivable_by:
-        found.append(blocker(definition, "item_not_waivable", item=item.id))
+        found.append(blocker(definition, "item_not_waivable", item=item.id, phase=state.phase))
     else:
-        found += guards.role_blockers(definition, actor, item.waivable_by, "waive", item=item.id)
+        found += guards.role_blockers(
+            definition, actor, item.waivable_by, "waive", item=item.id, phase=state.phase
+        )
     if guards.is_blank(cmd.reason):
         found.append(blocker(definition, "reason_required"))
     return _refused_or(
@@ -235,7 +249,7 @@ def _approve(state: InitiativeState, cmd: ApproveGate, actor: Actor) -> Outcome:
         found.append(role)
     return _refused_or(
         found,
-        lambda: [GateApproved(state.phase, state.visit, cmd.trigger, str(role), cmd.note)],
+        lambda: [GateApproved(state.phase, state.visit, cmd.trigger, str(role), _text(cmd.note))],
     )
 
 
@@ -263,7 +277,7 @@ def _fire(state: InitiativeState, cmd: FireTrigger, actor: Actor) -> Outcome:
     if transition is None:
         return Refused(tuple(found))
     found += guards.reason_blockers(state.definition, transition.reason, cmd.reason, cmd.trigger)
-    reason = None if guards.is_blank(cmd.reason) else str(cmd.reason).strip()
+    reason = _text(cmd.reason)
     return _refused_or(found, lambda: [_change_phase(state, transition, reason)])
 
 
@@ -282,7 +296,7 @@ def _resume(state: InitiativeState, cmd: Resume, actor: Actor) -> Outcome:
     if not found and state.hold is None:
         found.append(blocker(definition, "not_on_hold"))
     found += guards.role_blockers(definition, actor, guards.COORDINATION_ROLES, "resume")
-    reason = None if guards.is_blank(cmd.reason) else str(cmd.reason).strip()
+    reason = _text(cmd.reason)
     return _refused_or(found, lambda: [InitiativeResumed(reason)])
 
 
@@ -335,13 +349,14 @@ def _with_automatic_steps(state: InitiativeState, events: list[Event]) -> list[E
         return events
     for event in events:
         state = apply(state, Recorded(state.version + 1, "", _PROVISIONAL_TIME, event))
-    for _ in definition.phases:  # a chain can visit each phase at most once
+    cause = state.version  # the command's last event caused every step of the chain
+    for _ in definition.phases:  # validation refuses loops of automatic transitions
         transition = _auto_transition(state)
         if transition is None or state.hold is not None or state.has_ended:
             break
         if guards.gate_blockers(state, transition):
             break
-        step = _change_phase(state, transition, None, cause_seq=state.version)
+        step = _change_phase(state, transition, None, cause_seq=cause)
         events = [*events, step]
         state = apply(state, Recorded(state.version + 1, SYSTEM_ACTOR, _PROVISIONAL_TIME, step))
     return events

@@ -69,7 +69,7 @@ def gate_blockers(state: InitiativeState, transition: Transition) -> list[Blocke
     found: list[Blocker] = []
     if requires.checklist == "complete":
         found.extend(
-            blocker(definition, "item_open", item=item.id)
+            blocker(definition, "item_open", item=item.id, phase=state.phase)
             for item in definition.phase(state.phase).checklist
             if not item.optional and is_open(state, item)
         )

@@ -3,7 +3,13 @@ PostgreSQL, behind units of work (``Database.write()`` / ``Database.read()``).""
 
 from __future__ import annotations
 
-from kosiflow.store.chain import VerifyResult, compute_hash, record_hash, verify_chain
+from kosiflow.store.chain import (
+    VerifyResult,
+    canonical_json,
+    compute_hash,
+    record_hash,
+    verify_chain,
+)
 from kosiflow.store.database import Database, open_database
 from kosiflow.store.migrate import current_revision, head_revision, upgrade
 from kosiflow.store.records import (
@@ -29,6 +35,7 @@ __all__ = [
     "User",
     "VerifyResult",
     "WriteUnit",
+    "canonical_json",
     "compute_hash",
     "current_revision",
     "head_revision",

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from kosiflow.errors import ConcurrencyConflict, DefinitionChanged, StoreError
+from kosiflow.errors import ConcurrencyConflict, DefinitionChanged, StaleHead, StoreError
 from kosiflow.store import people
 from kosiflow.store.chain import canonical_json, digest
 from kosiflow.store.columns import from_db_time, to_utc
@@ -236,7 +236,8 @@ class WriteUnit(ReadUnit):
         }
         update = sql.update_projection_and_phase if phase_changed else sql.update_projection
         if self._db.count(update, params) != 1:
-            raise self._conflict(projection.initiative_id, expected_version)
+            conflict = self._conflict(projection.initiative_id, expected_version)
+            raise StaleHead(conflict.initiative_id, conflict.expected, conflict.actual)
 
     def _head(self, initiative_id: str, expected_version: int) -> tuple[int, str, str]:
         """(version, hash, phase) the next event chains onto; conflicts when it moved on."""

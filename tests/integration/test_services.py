@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from kosiflow.catalog import WorkflowCatalog
 from kosiflow.definition import load_definition_text
 from kosiflow.engine import SYSTEM_ACTOR, Actor, state_to_json
 from kosiflow.errors import (
+    BadInput,
     CommandRefused,
     ConcurrencyConflict,
     DefinitionChanged,
@@ -187,3 +190,48 @@ def test_progress_names_people_and_what_blocks_each_step(services: Services) -> 
     start = next(s for s in progress.triggers if s.transition.trigger == "start_co_creation")
     assert "role_missing" in [b.code for b in start.blockers]
     assert not start.may_fire
+
+
+def test_times_are_recorded_in_utc_and_rebuild_stays_exact(services: Services) -> None:
+    coord = _actor(services, "Jana", "coordinator")
+    berlin = datetime(2018, 6, 5, 10, 0, tzinfo=timezone(timedelta(hours=2)))
+    initiative = services.create("kosi-lab", "Fahrradgaragen", coord, at=berlin).initiative_id
+    services.note(initiative, "in summer time", coord, at=berlin + timedelta(hours=1))
+    assert services.state(initiative).created_at == datetime(2018, 6, 5, 8, 0, tzinfo=UTC)
+    assert services.rebuild().differing == ()
+    with pytest.raises(BadInput, match="time zone"):
+        services.note(initiative, "naive", coord, at=datetime(2018, 6, 5, 10, 0))
+
+
+def test_verify_and_rebuild_find_a_deleted_last_event(services: Services) -> None:
+    coord = _actor(services, "Jana", "coordinator")
+    initiative = services.create("kosi-lab", "Fahrradgaragen", coord).initiative_id
+    services.note(initiative, "first", coord)
+    services.note(initiative, "second", coord)
+    assert services.verify(initiative).ok
+    with services.database.engine.begin() as connection:
+        connection.execute(
+            text("DELETE FROM events WHERE seq = 3 AND initiative_id = :id"), {"id": initiative}
+        )
+    result = services.verify(initiative)
+    assert (result.ok, result.first_bad_seq) == (False, 3)
+    report = services.rebuild()
+    assert [c.initiative_id for c in report.corrupted] == [initiative]
+    assert report.differing == ()
+
+
+def test_an_idempotency_key_covers_the_description_of_a_new_initiative(
+    services: Services,
+) -> None:
+    coord = _actor(services, "Jana", "coordinator")
+    services.create("kosi-lab", "Lab", coord, description="one", idempotency_key="c1")
+    with pytest.raises(IdempotencyMismatch):
+        services.create("kosi-lab", "Lab", coord, description="two", idempotency_key="c1")
+
+
+def test_a_participant_needs_a_name(services: Services) -> None:
+    coord = _actor(services, "Jana", "coordinator")
+    initiative = services.create("kosi-lab", "Lab", coord).initiative_id
+    with pytest.raises(BadInput, match="name"):
+        services.add_participant(initiative, "   ", "science", coord)
+    assert services.state(initiative).version == 1
