@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from difflib import get_close_matches
 
 from kosiflow.definition.model import Definition
 
@@ -195,9 +194,3 @@ def blocker(definition: Definition, code: str, **params: str | int) -> Blocker:
     return Blocker(
         code, params, {lang: _fill(definition, code, params, lang) for lang in LANGUAGES}
     )
-
-
-def closest(word: str, candidates: list[str]) -> str:
-    """The candidate closest to a mistyped word, or "" when none is close."""
-    matches = get_close_matches(word, candidates, n=1)
-    return matches[0] if matches else ""

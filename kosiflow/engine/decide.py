@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kosiflow.definition.model import ChecklistItem, Transition
+from kosiflow.definition.suggest import closest
 from kosiflow.engine import guards
-from kosiflow.engine.blockers import Blocker, blocker, closest
+from kosiflow.engine.blockers import Blocker, blocker
 from kosiflow.engine.commands import (
     SYSTEM_ACTOR,
     Actor,
@@ -79,7 +80,7 @@ def _find_item(state: InitiativeState, item_id: str) -> ChecklistItem | Blocker:
         "item_unknown",
         phase=state.phase,
         item=item_id,
-        suggestion=closest(item_id, [i.id for i in phase.checklist]),
+        suggestion=closest(item_id, [i.id for i in phase.checklist]) or "",
     )
 
 
@@ -128,7 +129,7 @@ def _add_participant(state: InitiativeState, cmd: AddParticipant, actor: Actor) 
     found = guards.status_blockers(state)
     found += guards.role_blockers(definition, actor, guards.COORDINATION_ROLES, "add_participant")
     if cmd.role not in definition.roles:
-        suggestion = closest(cmd.role, list(definition.roles))
+        suggestion = closest(cmd.role, definition.roles) or ""
         found.append(blocker(definition, "role_unknown", role=cmd.role, suggestion=suggestion))
     return _refused_or(found, lambda: [ParticipantAdded(cmd.participant_id, cmd.role)])
 

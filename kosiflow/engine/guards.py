@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kosiflow.definition.model import DEFAULT_ROLE, ChecklistItem, Definition, Transition
-from kosiflow.engine.blockers import Blocker, blocker, closest
+from kosiflow.definition.suggest import closest
+from kosiflow.engine.blockers import Blocker, blocker
 from kosiflow.engine.commands import Actor
 from kosiflow.engine.machines import machine_for
 from kosiflow.engine.state import InitiativeState
@@ -104,7 +105,7 @@ def trigger_blockers(
     if found:
         return None, found
     if trigger not in definition.triggers:
-        suggestion = closest(trigger, list(definition.triggers))
+        suggestion = closest(trigger, definition.triggers) or ""
         return None, [
             blocker(definition, "trigger_unknown", trigger=trigger, suggestion=suggestion)
         ]
