@@ -1,0 +1,17 @@
+"""Use cases: open a unit of work, load, decide, append. The CLI and the API call only these.
+
+Every command runs in one transaction: its events, the new projection and the idempotency record
+commit together or not at all. A refusal raises :class:`CommandRefused` and writes nothing.
+"""
+
+from __future__ import annotations
+
+from kosiflow.services.commands import CommandServices
+from kosiflow.services.queries import QueryServices
+from kosiflow.services.results import Clock, CommandResult, Progress, RebuildReport, utc_now
+
+__all__ = ["Clock", "CommandResult", "Progress", "RebuildReport", "Services", "utc_now"]
+
+
+class Services(CommandServices, QueryServices):
+    """kosiflow's use cases over one database and one workflow catalog."""

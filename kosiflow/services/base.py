@@ -1,0 +1,77 @@
+"""The shared part of the services: database, workflows, clock, cache; state from storage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kosiflow.catalog import WorkflowCatalog
+from kosiflow.engine import (
+    InitiativeState,
+    Recorded,
+    event_from_payload,
+    fold,
+    state_from_json,
+    state_to_json,
+)
+from kosiflow.services.results import Clock, utc_now
+from kosiflow.services.state_cache import StateCache
+from kosiflow.store import (
+    Database,
+    EventRecord,
+    Projection,
+)
+
+
+def recorded(row: EventRecord) -> Recorded:
+    """A stored event row as the engine folds it."""
+    return Recorded(
+        row.seq, row.actor, row.at, event_from_payload(row.type, row.schema_version, row.payload)
+    )
+
+
+def projection_of(state: InitiativeState, head_hash: str) -> Projection:
+    created = state.created_at
+    updated = state.updated_at
+    if created is None or updated is None:
+        raise ValueError("only a created initiative has a projection")
+    return Projection(
+        initiative_id=state.initiative_id,
+        workflow_id=state.definition.id,
+        workflow_version=state.definition.version,
+        parent_id=state.parent_id,
+        title=state.title,
+        phase=state.phase,
+        on_hold=state.hold is not None,
+        ended=state.has_ended,
+        version=state.version,
+        state=state_to_json(state),
+        head_hash=head_hash,
+        created_at=created,
+        updated_at=updated,
+    )
+
+
+class ServiceBase:
+    """What every use case shares: the database, the workflows, the clock and the state cache."""
+
+    def __init__(
+        self, database: Database, catalog: WorkflowCatalog, *, clock: Clock = utc_now
+    ) -> None:
+        self.database = database
+        self.catalog = catalog
+        self._clock = clock
+        self._states = StateCache()
+
+    def _state_of(self, projection: Projection) -> InitiativeState:
+        definition = self.catalog.pinned(
+            self.database, projection.workflow_id, projection.workflow_version
+        )
+        return state_from_json(
+            definition, projection.initiative_id, projection.version, projection.state
+        )
+
+    def _fold(self, projection: Projection, history: Iterable[EventRecord]) -> InitiativeState:
+        definition = self.catalog.pinned(
+            self.database, projection.workflow_id, projection.workflow_version
+        )
+        return fold(definition, projection.initiative_id, (recorded(r) for r in history))

@@ -1,0 +1,152 @@
+"""Reading: current state, progress, lists, histories; verifying and rebuilding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import fields
+
+from kosiflow.engine import (
+    Actor,
+    InitiativeState,
+    triggers,
+)
+from kosiflow.errors import (
+    HistoryCorrupted,
+    NotFound,
+)
+from kosiflow.services.base import ServiceBase, projection_of
+from kosiflow.services.results import Progress, RebuildReport
+from kosiflow.store import (
+    EventRecord,
+    Projection,
+    VerifyResult,
+    WriteUnit,
+    canonical_json,
+    verify_chain,
+)
+
+
+def _encoded(projection: Projection) -> str:
+    """A projection as canonical text, for byte-for-byte comparison."""
+    return canonical_json(
+        {
+            **{f.name: getattr(projection, f.name) for f in fields(projection)},
+            "created_at": projection.created_at.isoformat(),
+            "updated_at": projection.updated_at.isoformat(),
+        }
+    )
+
+
+class QueryServices(ServiceBase):
+    """What people look at, and the checks of the history."""
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def state(self, initiative_id: str) -> InitiativeState:
+        """The current state of an initiative, from its projection."""
+        with self.database.read() as unit:
+            projection = unit.load_projection(initiative_id)
+        if projection is None:
+            raise NotFound("initiative", initiative_id)
+        return self._state_of(projection)
+
+    def progress(self, initiative_id: str, actor: Actor | None = None) -> Progress:
+        """Phase, checklist and, for each step from here, what blocks it now."""
+        state = self.state(initiative_id)
+        people = {item.by for item in state.checklist.values()} | set(state.participants)
+        people |= {a.by for gate in state.approvals.values() for a in gate.values()}
+        with self.database.read() as unit:
+            names = unit.person_names(sorted(people))
+        return Progress(state, tuple(triggers(state, actor)), names)
+
+    def list_initiatives(
+        self,
+        *,
+        workflow_id: str | None = None,
+        phase: str | None = None,
+        parent_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Projection]:
+        with self.database.read() as unit:
+            return unit.list_projections(
+                workflow_id=workflow_id,
+                phase=phase,
+                parent_id=parent_id,
+                limit=limit,
+                offset=offset,
+            )
+
+    def history(self, initiative_id: str) -> Iterator[EventRecord]:
+        """The initiative's events in order (streamed)."""
+        with self.database.read() as unit:
+            if unit.load_projection(initiative_id) is None:
+                raise NotFound("initiative", initiative_id)
+            yield from unit.events(initiative_id)
+
+    def person_names(self, ids: list[str]) -> dict[str, str]:
+        with self.database.read() as unit:
+            return unit.person_names(ids)
+
+    def verify(self, initiative_id: str) -> VerifyResult:
+        """Check the hash chain of one initiative's history, up to the head its projection
+        names (so a deleted last event is found too)."""
+        with self.database.read() as unit:
+            projection = unit.load_projection(initiative_id)
+            if projection is None:
+                raise NotFound("initiative", initiative_id)
+            return verify_chain(
+                unit.events(initiative_id),
+                head_hash=projection.head_hash,
+                version=projection.version,
+            )
+
+    def initiative_ids(self) -> list[str]:
+        with self.database.read() as unit:
+            return list(unit.initiative_ids())
+
+    def fold(self, initiative_id: str) -> InitiativeState:
+        """The state the history leads to (ignores the stored projection)."""
+        with self.database.read() as unit:
+            projection = unit.load_projection(initiative_id)
+            if projection is None:
+                raise NotFound("initiative", initiative_id)
+            return self._fold(projection, unit.events(initiative_id))
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> RebuildReport:
+        """Fold every history again and replace each projection that differs from its fold.
+
+        A history whose hash chain is broken is not folded: it is reported as corrupted and
+        its projection left as it is.
+        """
+        ids = self.initiative_ids()
+        differing: list[str] = []
+        corrupted: list[HistoryCorrupted] = []
+        for initiative_id in ids:
+            with self.database.write() as unit:
+                outcome = self._rebuild_one(unit, initiative_id)
+            if isinstance(outcome, HistoryCorrupted):
+                corrupted.append(outcome)
+            elif outcome:
+                differing.append(initiative_id)
+            if progress is not None:
+                progress(1)
+        self._states.clear()  # cached states may stem from a projection rebuild replaced
+        return RebuildReport(len(ids), tuple(differing), tuple(corrupted))
+
+    def _rebuild_one(self, unit: WriteUnit, initiative_id: str) -> bool | HistoryCorrupted:
+        """Whether the projection differed (and was replaced), or why the history is broken."""
+        stored = unit.load_projection(initiative_id)
+        if stored is None:
+            return False
+        history = list(unit.events(initiative_id))
+        check = verify_chain(history, head_hash=stored.head_hash, version=stored.version)
+        if not check.ok:
+            return HistoryCorrupted(
+                initiative_id, check.first_bad_seq or 0, check.problem or "broken chain"
+            )
+        fresh = projection_of(self._fold(stored, history), history[-1].hash)
+        if _encoded(fresh) == _encoded(stored):
+            return False
+        unit.replace_projection(fresh)
+        return True

@@ -1,0 +1,36 @@
+"""The latest states of recently written initiatives, for the command hot path."""
+
+from __future__ import annotations
+
+from threading import Lock
+
+from kosiflow.engine import (
+    InitiativeState,
+)
+
+
+class StateCache:
+    """The latest state of recently used initiatives, each with the head hash it folds to.
+
+    A cached state is only a guess: a write assumes it and the store checks the guess where it
+    moves the projection on (version and head hash, which covers every event of the history).
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._states: dict[str, tuple[str, InitiativeState]] = {}
+        self._lock = Lock()
+
+    def peek(self, initiative_id: str) -> tuple[str, InitiativeState] | None:
+        return self._states.get(initiative_id)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+
+    def put(self, state: InitiativeState, head_hash: str) -> None:
+        with self._lock:
+            self._states.pop(state.initiative_id, None)
+            self._states[state.initiative_id] = (head_hash, state)
+            if len(self._states) > self._size:
+                del self._states[next(iter(self._states))]
