@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from threading import Lock
 
-from kosiflow.engine import (
-    InitiativeState,
-)
+from kosiflow.engine import InitiativeState
 
 
 class StateCache:
-    """The latest state of recently used initiatives, each with the head hash it folds to.
+    """The latest state of the most recently written initiatives, each with the head hash it
+    folds to (the oldest written is dropped first).
 
     A cached state is only a guess: a write assumes it and the store checks the guess where it
     moves the projection on (version and head hash, which covers every event of the history).
