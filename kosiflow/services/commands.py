@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from kosiflow.engine import (
     SCHEMA_VERSION,
@@ -57,6 +57,17 @@ class _Written:
     result: CommandResult
     state: InitiativeState
     head_hash: str
+
+
+class WriteOptions(TypedDict, total=False):
+    """How any command may be sent: all optional keywords of every command method."""
+
+    expected_version: int | None
+    """Refuse with ConcurrencyConflict unless the initiative is at this version."""
+    idempotency_key: str | None
+    """Apply at most once under this key (per actor); a retry gets the first answer."""
+    at: datetime | None
+    """When it happened (aware; recorded in UTC); default now. For imports and the demo."""
 
 
 Describe = Callable[[], Mapping[str, Any]]
@@ -113,7 +124,7 @@ class CommandServices(ServiceBase):
         actor: Actor,
         *,
         contact: str | None = None,
-        **options: Any,
+        **options: Unpack[WriteOptions],
     ) -> CommandResult:
         """Add a participant; the name and contact are kept outside the history."""
 
@@ -136,17 +147,27 @@ class CommandServices(ServiceBase):
         *,
         evidence: str | None = None,
         note: str | None = None,
-        **options: Any,
+        **options: Unpack[WriteOptions],
     ) -> CommandResult:
         return self._run(initiative_id, TickItem(item, evidence, note), actor, **options)
 
     def reopen(
-        self, initiative_id: str, item: str, reason: str, actor: Actor, **options: Any
+        self,
+        initiative_id: str,
+        item: str,
+        reason: str,
+        actor: Actor,
+        **options: Unpack[WriteOptions],
     ) -> CommandResult:
         return self._run(initiative_id, ReopenItem(item, reason), actor, **options)
 
     def waive(
-        self, initiative_id: str, item: str, reason: str, actor: Actor, **options: Any
+        self,
+        initiative_id: str,
+        item: str,
+        reason: str,
+        actor: Actor,
+        **options: Unpack[WriteOptions],
     ) -> CommandResult:
         return self._run(initiative_id, WaiveItem(item, reason), actor, **options)
 
@@ -158,7 +179,7 @@ class CommandServices(ServiceBase):
         *,
         role: str | None = None,
         note: str | None = None,
-        **options: Any,
+        **options: Unpack[WriteOptions],
     ) -> CommandResult:
         return self._run(initiative_id, ApproveGate(trigger, role, note), actor, **options)
 
@@ -169,23 +190,32 @@ class CommandServices(ServiceBase):
         actor: Actor,
         *,
         reason: str | None = None,
-        **options: Any,
+        **options: Unpack[WriteOptions],
     ) -> CommandResult:
         return self._run(initiative_id, FireTrigger(trigger, reason), actor, **options)
 
-    def hold(self, initiative_id: str, reason: str, actor: Actor, **options: Any) -> CommandResult:
+    def hold(
+        self, initiative_id: str, reason: str, actor: Actor, **options: Unpack[WriteOptions]
+    ) -> CommandResult:
         return self._run(initiative_id, Hold(reason), actor, **options)
 
     def resume(
-        self, initiative_id: str, actor: Actor, *, reason: str | None = None, **options: Any
+        self,
+        initiative_id: str,
+        actor: Actor,
+        *,
+        reason: str | None = None,
+        **options: Unpack[WriteOptions],
     ) -> CommandResult:
         return self._run(initiative_id, Resume(reason), actor, **options)
 
-    def note(self, initiative_id: str, text: str, actor: Actor, **options: Any) -> CommandResult:
+    def note(
+        self, initiative_id: str, text: str, actor: Actor, **options: Unpack[WriteOptions]
+    ) -> CommandResult:
         return self._run(initiative_id, AddNote(text), actor, **options)
 
     def _run(
-        self, initiative_id: str, command: Command, actor: Actor, **options: Any
+        self, initiative_id: str, command: Command, actor: Actor, **options: Unpack[WriteOptions]
     ) -> CommandResult:
         def describe() -> Mapping[str, Any]:
             return {type(command).__name__: asdict(command)}
