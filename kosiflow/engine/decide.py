@@ -67,7 +67,6 @@ class TriggerStatus:
 
 
 Outcome = list[Event] | Refused
-_Decider = Callable[[InitiativeState, Command, Actor], Outcome]
 
 
 def _find_item(state: InitiativeState, item_id: str) -> ChecklistItem | Blocker:
@@ -118,7 +117,7 @@ def _create(state: InitiativeState, cmd: CreateInitiative, actor: Actor) -> Outc
                 title=cmd.title.strip(),
                 phase=definition.initial,
                 parent_id=cmd.parent_id,
-                description=cmd.description,
+                description=_text(cmd.description),
             )
         ],
     )
@@ -310,18 +309,29 @@ def _note(state: InitiativeState, cmd: AddNote, actor: Actor) -> Outcome:
     return _refused_or(found, lambda: [NoteAdded(cmd.text.strip())])
 
 
-_DECIDERS: dict[type, _Decider] = {
-    CreateInitiative: _create,  # type: ignore[dict-item]  # each decider takes its own command
-    AddParticipant: _add_participant,  # type: ignore[dict-item]
-    TickItem: _tick,  # type: ignore[dict-item]
-    ReopenItem: _reopen,  # type: ignore[dict-item]
-    WaiveItem: _waive,  # type: ignore[dict-item]
-    ApproveGate: _approve,  # type: ignore[dict-item]
-    FireTrigger: _fire,  # type: ignore[dict-item]
-    Hold: _hold,  # type: ignore[dict-item]
-    Resume: _resume,  # type: ignore[dict-item]
-    AddNote: _note,  # type: ignore[dict-item]
-}
+def _outcome(state: InitiativeState, command: Command, actor: Actor) -> Outcome:  # noqa: C901
+    match command:  # one case per command
+        case CreateInitiative():
+            return _create(state, command, actor)
+        case AddParticipant():
+            return _add_participant(state, command, actor)
+        case TickItem():
+            return _tick(state, command, actor)
+        case ReopenItem():
+            return _reopen(state, command, actor)
+        case WaiveItem():
+            return _waive(state, command, actor)
+        case ApproveGate():
+            return _approve(state, command, actor)
+        case FireTrigger():
+            return _fire(state, command, actor)
+        case Hold():
+            return _hold(state, command, actor)
+        case Resume():
+            return _resume(state, command, actor)
+        case AddNote():
+            return _note(state, command, actor)
+
 
 _PROVISIONAL_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -369,7 +379,7 @@ def decide(state: InitiativeState, command: Command, actor: Actor) -> Outcome:
     Automatic transitions that the command opens are appended to the events (recorded as done by
     the system and caused by the command's last event).
     """
-    outcome = _DECIDERS[type(command)](state, command, actor)
+    outcome = _outcome(state, command, actor)
     if isinstance(outcome, Refused):
         return outcome
     return _with_automatic_steps(state, outcome)
