@@ -55,6 +55,8 @@ class QueryServices(ServiceBase):
         state = self.state(initiative_id)
         people = {item.by for item in state.checklist.values()} | set(state.participants)
         people |= {a.by for gate in state.approvals.values() for a in gate.values()}
+        if state.hold is not None:
+            people.add(state.hold.by)
         with self.database.read() as unit:
             names = unit.person_names(sorted(people))
         return Progress(state, tuple(triggers(state, actor)), names)

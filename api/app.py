@@ -1,0 +1,27 @@
+"""The FastAPI application: ``create_app(services)`` (no globals; tests build one per database)."""
+
+from fastapi import FastAPI
+
+from api import problems
+from api.routes import actions, health, initiatives, workflows
+from kosiflow.services import Services
+
+PREFIX = "/api/v1"
+
+
+def create_app(services: Services) -> FastAPI:
+    """The JSON API over ``services`` (kept on ``app.state``), documented at
+    ``/api/v1/openapi.json``."""
+    app = FastAPI(
+        title="kosiflow",
+        summary="Workflow engine for municipal social-innovation labs (KoSI-Labs).",
+        version="1",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    problems.install(app)
+    for module in (health, workflows, initiatives, actions):
+        app.include_router(module.router, prefix=PREFIX)
+    return app

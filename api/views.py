@@ -1,0 +1,187 @@
+"""What the API answers about initiatives: the progress view, built from the services' Progress."""
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import Response
+from pydantic import BaseModel, Field
+
+from kosiflow.engine import Actor, Blocker
+from kosiflow.services import CommandResult, Progress, Services
+
+
+class PersonOut(BaseModel):
+    id: str = Field(description="Pseudonymous person id (as recorded in the history).")
+    name: str | None = Field(description="Display name; None once erased or for the system.")
+
+
+class BlockerOut(BaseModel):
+    """Why a step may not be taken now."""
+
+    code: str = Field(examples=["item_open"])
+    params: dict[str, str | int] = Field(examples=[{"item": "mandate_secured"}])
+    message: str = Field(description="In the request's language (Accept-Language).")
+
+
+class ChecklistItemOut(BaseModel):
+    id: str
+    title: str
+    optional: bool
+    status: Literal["open", "done", "waived"]
+    by: PersonOut | None
+    at: datetime | None
+    evidence: str | None
+    note: str | None
+    reason: str | None = Field(description="Why it was waived.")
+
+
+class ApprovalOut(BaseModel):
+    role: str
+    by: PersonOut
+    at: datetime
+
+
+class TriggerOut(BaseModel):
+    trigger: str
+    title: str
+    target: str
+    may_fire: bool = Field(description="Whether you may take this step now.")
+    blockers: list[BlockerOut] = Field(description="Every reason it may not, if not.")
+    approvals: list[ApprovalOut] = Field(description="Sign-offs given in this visit.")
+
+
+class HoldOut(BaseModel):
+    reason: str
+    by: PersonOut
+    since: datetime
+
+
+class ParticipantOut(BaseModel):
+    person: PersonOut
+    role: str = Field(description="The sector the participant brings (a workflow role).")
+
+
+class PhaseOut(BaseModel):
+    id: str
+    title: str
+    visit: int = Field(description="1 on the first entry, 2 after coming back once, ...")
+    entered_at: datetime | None
+
+
+class ProgressOut(BaseModel):
+    """An initiative as a coordinator sees it: where it stands and what blocks the next step."""
+
+    id: str
+    title: str
+    description: str | None
+    parent_id: str | None
+    workflow_id: str
+    workflow_version: int
+    phase: PhaseOut
+    ended: bool
+    hold: HoldOut | None
+    checklist: list[ChecklistItemOut] = Field(description="The items of the current phase.")
+    percent_done: int = Field(ge=0, le=100)
+    triggers: list[TriggerOut] = Field(description="Every step from this phase.")
+    participants: list[ParticipantOut]
+    version: int = Field(description="Also sent as the ETag; send it back as If-Match.")
+
+
+def _person(progress: Progress, person_id: str) -> PersonOut:
+    return PersonOut(id=person_id, name=progress.names.get(person_id))
+
+
+def _blocker(blocker: Blocker, lang: str) -> BlockerOut:
+    return BlockerOut(code=blocker.code, params=dict(blocker.params), message=blocker.message(lang))
+
+
+def _checklist(progress: Progress, lang: str) -> list[ChecklistItemOut]:
+    state = progress.state
+    items = []
+    for item in progress.definition.phase(state.phase).checklist:
+        done = state.checklist.get(item.id)
+        items.append(
+            ChecklistItemOut(
+                id=item.id,
+                title=item.title.in_(lang),
+                optional=item.optional,
+                status="open" if done is None else done.status,
+                by=None if done is None else _person(progress, done.by),
+                at=None if done is None else done.at,
+                evidence=None if done is None else done.evidence,
+                note=None if done is None else done.note,
+                reason=None if done is None else done.reason,
+            )
+        )
+    return items
+
+
+def _triggers(progress: Progress, lang: str) -> list[TriggerOut]:
+    signed = progress.state.approvals
+    return [
+        TriggerOut(
+            trigger=status.transition.trigger,
+            title=status.transition.title.in_(lang)
+            if status.transition.title
+            else status.transition.trigger,
+            target=status.transition.target,
+            may_fire=status.may_fire,
+            blockers=[_blocker(b, lang) for b in status.blockers],
+            approvals=[
+                ApprovalOut(role=role, by=_person(progress, a.by), at=a.at)
+                for role, a in signed.get(status.transition.trigger, {}).items()
+            ],
+        )
+        for status in progress.triggers
+    ]
+
+
+def progress_out(progress: Progress, lang: str) -> ProgressOut:
+    state = progress.state
+    hold = state.hold
+    return ProgressOut(
+        id=state.initiative_id,
+        title=state.title,
+        description=state.description,
+        parent_id=state.parent_id,
+        workflow_id=progress.definition.id,
+        workflow_version=progress.definition.version,
+        phase=PhaseOut(
+            id=state.phase,
+            title=progress.definition.phase(state.phase).title.in_(lang),
+            visit=state.visit,
+            entered_at=state.phase_entered_at,
+        ),
+        ended=state.has_ended,
+        hold=None
+        if hold is None
+        else HoldOut(reason=hold.reason, by=_person(progress, hold.by), since=hold.since),
+        checklist=_checklist(progress, lang),
+        percent_done=progress.percent_done,
+        triggers=_triggers(progress, lang),
+        participants=[
+            ParticipantOut(person=_person(progress, pid), role=role)
+            for pid, role in state.participants.items()
+        ],
+        version=state.version,
+    )
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def show(progress: Progress, lang: str, response: Response) -> ProgressOut:
+    """The progress view, with its version as the response's ETag."""
+    response.headers["ETag"] = etag(progress.state.version)
+    return progress_out(progress, lang)
+
+
+def after_write(
+    services: Services, result: CommandResult, actor: Actor, lang: str, response: Response
+) -> ProgressOut:
+    """What every write answers: the initiative's progress after it (``Idempotent-Replayed``
+    tells a repeated request apart)."""
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return show(services.progress(result.initiative_id, actor), lang, response)
