@@ -8,7 +8,8 @@
     ├── NotFound(kind, key)                           → CLI exit 2 / HTTP 404
     ├── CommandRefused(blockers)                      → CLI exit 1 / HTTP 409
     ├── ConcurrencyConflict(expected, actual)         → CLI exit 1 / HTTP 409, 412 with If-Match
-    │   └── StaleHead                                 (retried inside the services)
+    │   ├── StaleHead                                 (retried inside the services)
+    │   └── DuplicateRequest(key)                     (same idempotency key, concurrently)
     ├── IdempotencyMismatch(key)                      → CLI exit 2 / HTTP 422
     ├── PermissionDenied(actor, action)               → HTTP 403
     └── StoreError                                    → HTTP 500 / 503
@@ -94,6 +95,18 @@ class ConcurrencyConflict(KosiflowError):
 
 class StaleHead(ConcurrencyConflict):
     """The head a writer assumed (from a cache) is no longer the stored one; nothing was written."""
+
+
+class DuplicateRequest(ConcurrencyConflict):
+    """A request with the same idempotency key was applied concurrently; a retry replays it."""
+
+    def __init__(self, initiative_id: str, key: str) -> None:
+        super().__init__(initiative_id, 0, None)
+        self.key = key
+        self.args = (
+            f"a request with idempotency key {key!r} was applied concurrently; "
+            "send it again to get its answer",
+        )
 
 
 class IdempotencyMismatch(KosiflowError):

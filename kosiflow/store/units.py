@@ -12,7 +12,13 @@ from typing import Any
 
 import orjson
 
-from kosiflow.errors import ConcurrencyConflict, DefinitionChanged, StaleHead, StoreError
+from kosiflow.errors import (
+    ConcurrencyConflict,
+    DefinitionChanged,
+    DuplicateRequest,
+    StaleHead,
+    StoreError,
+)
 from kosiflow.store import people
 from kosiflow.store.chain import canonical_json, digest
 from kosiflow.store.columns import from_db_time, to_utc
@@ -356,7 +362,7 @@ class WriteUnit(ReadUnit):
         """Remember a command's response under ``actor``'s idempotency ``key``.
 
         Raises:
-            ConcurrencyConflict: a concurrent request with the same key committed first (a
+            DuplicateRequest: a concurrent request with the same key committed first (a
                 retry then replays its response).
         """
         params = {
@@ -370,7 +376,7 @@ class WriteUnit(ReadUnit):
         try:
             self._db.run(self._db.sql.insert_idempotent, params)
         except self._integrity_error as exc:
-            raise ConcurrencyConflict(initiative_id or "", 0, None) from exc
+            raise DuplicateRequest(initiative_id or "", key) from exc
 
     def add_person(self, name: str, contact: str | None = None) -> str:
         """Record a person; returns the pseudonymous id events refer to them by."""

@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from kosiflow.errors import BadInput, ConcurrencyConflict, DefinitionChanged
+from kosiflow.errors import BadInput, ConcurrencyConflict, DefinitionChanged, DuplicateRequest
 from kosiflow.store import (
     GENESIS_HASH,
     Database,
@@ -196,7 +196,7 @@ class EventStoreContract:
         with db.write() as unit:
             assert unit.find_idempotent("p-1", "key-1") == ("f" * 64, '{"version": 1}')
             assert unit.find_idempotent("p-2", "key-1") is None
-        with pytest.raises(ConcurrencyConflict), db.write() as unit:
+        with pytest.raises(DuplicateRequest, match="key-1"), db.write() as unit:
             unit.remember_idempotent("p-1", "key-1", "e" * 64, iid, "{}")
 
     def test_people_have_pseudonymous_ids_and_can_be_erased(self, db: Database) -> None:
