@@ -26,13 +26,12 @@ U = TypeVar("U", bound=ReadUnit)
 class _Lease:
     """A DBAPI connection lent to one unit of work at a time."""
 
-    __slots__ = ("busy", "executor", "kept", "raw")
+    __slots__ = ("executor", "kept", "raw")
 
     def __init__(self, raw: PoolProxiedConnection, executor: Executor, *, kept: bool) -> None:
         self.raw = raw
         self.executor = executor
         self.kept = kept
-        self.busy = False
 
 
 class _UnitScope(Generic[U]):
@@ -115,22 +114,17 @@ class Database:
     def _borrow(self) -> _Lease:
         with self._idle_lock:
             if self._idle:
-                lease = self._idle.pop()
-                lease.busy = True
-                return lease
+                return self._idle.pop()
         try:
             raw = self.engine.raw_connection()
         except (DBAPIError, PoolTimeoutError) as exc:
             raise StoreError(f"no database connection: {exc}") from exc
         executor = Executor(raw.driver_connection, self._statements, sqlite=self._sqlite)
-        lease = _Lease(raw, executor, kept=self._sqlite)
-        lease.busy = True
-        return lease
+        return _Lease(raw, executor, kept=self._sqlite)
 
     def _give_back(self, lease: _Lease, *, broken: bool) -> None:
         """SQLite connections wait, idle, for the next unit of any thread (taking one from the
         pool costs ~9 µs); PostgreSQL ones go back to the pool (which pings them on checkout)."""
-        lease.busy = False
         if broken:
             lease.raw.invalidate()
         elif lease.kept:
