@@ -17,7 +17,7 @@ def create_app(services: Services) -> FastAPI:
         summary="Workflow engine for municipal social-innovation labs (KoSI-Labs).",
         version="1",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # FastAPI's docs page loads Swagger UI from a CDN; we ship no CDN assets
         redoc_url=None,
     )
     app.state.services = services

@@ -26,6 +26,10 @@ CAST: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 """Demo users: key → (fictional name, roles)."""
 
+DEMO_COORDINATOR = "Jana Becker"
+DEMO_AUDITOR = "Renate Albers"
+"""The demo users whose tokens ``kosiflow serve`` prints on its first start."""
+
 MARKER = "Fahrradgaragen im Quartier"
 """The title whose presence means the demo has been loaded already."""
 

@@ -23,7 +23,7 @@ from kosiflow.cli.app import (
     users_app,
 )
 from kosiflow.definition import json_schema, load_definition
-from kosiflow.errors import BadInput, DefinitionError
+from kosiflow.errors import BadInput, DefinitionError, NotFound
 from kosiflow.store import upgrade
 
 # -- workflows -------------------------------------------------------------------------------------
@@ -93,6 +93,21 @@ def users_add(
 
     token = run(ctx, work)
     out.print(f"user {name} added with roles {', '.join(role)}; token (shown once):")
+    sys.stdout.write(token + "\n")
+
+
+@users_app.command("token")
+def users_token(ctx: typer.Context, name: str) -> None:
+    """Give a user a new API token (printed as the last line, once); the old one stops working."""
+
+    def work(s: Settings) -> str:
+        user = s.database().user_by_name(name)
+        if user is None:
+            raise NotFound("user", name)
+        return s.database().renew_token(user)
+
+    token = run(ctx, work)
+    out.print(f"new token for {name} (shown once; the old one no longer works):")
     sys.stdout.write(token + "\n")
 
 

@@ -147,6 +147,12 @@ class Database:
         with self.write() as unit:
             return unit.add_user(name, roles)
 
+    def renew_token(self, user: User) -> str:
+        """A new API token for ``user`` (stored only hashed: show it once); the old one stops
+        working."""
+        with self.write() as unit:
+            return unit.renew_token(user)
+
     def user_by_token(self, token: str) -> User | None:
         with self.read() as unit:
             return unit.user_by_token(token)

@@ -99,6 +99,13 @@ def add_user(db: Executor, name: str, roles: Sequence[str]) -> tuple[User, str]:
     return user, token
 
 
+def renew_token(db: Executor, user: User) -> str:
+    """A new API token for ``user``; the old one stops working. Only the hash is kept."""
+    token = secrets.token_urlsafe(32)
+    db.run(db.sql.renew_token, {"b_id": user.id, "token_hash": token_hash(token)})
+    return token
+
+
 def user_by_token(db: Executor, token: str) -> User | None:
     row = db.one(db.sql.select_user_by_token, {"token_hash": token_hash(token)})
     return None if row is None else _user(row)

@@ -123,6 +123,9 @@ SELECT_USER_BY_NAME = _USERS.where(
 ).order_by(users.c.created_at, users.c.id)
 LIST_USERS = _USERS.order_by(func.lower(people.c.name), users.c.id)
 INSERT_USER = insert(users)
+RENEW_TOKEN = (
+    update(users).where(users.c.id == bindparam("b_id")).values(token_hash=bindparam("token_hash"))
+)
 
 
 def _insert_unless_present(table: Table, dialect: Dialect) -> Insert:
@@ -199,6 +202,7 @@ class Statements:
     select_user_by_name: Compiled
     list_users: Compiled
     insert_user: Compiled
+    renew_token: Compiled
     list_projections: Mapping[tuple[bool, bool, bool], Compiled]
     """By which of (workflow_id, phase, parent_id) filter."""
 
@@ -249,6 +253,7 @@ def _compile_all(dialect: Dialect) -> Statements:
         select_user_by_name=c(SELECT_USER_BY_NAME),
         list_users=c(LIST_USERS),
         insert_user=c(INSERT_USER, _columns(users)),
+        renew_token=c(RENEW_TOKEN),
         list_projections={
             (w, p, q): c(list_projections_statement(workflow_id=w, phase=p, parent_id=q))
             for w, p, q in flags

@@ -389,3 +389,7 @@ class WriteUnit(ReadUnit):
     def add_user(self, name: str, roles: Sequence[str]) -> tuple[User, str]:
         """Add a user (and their person); returns the user and their token, shown once."""
         return people.add_user(self._db, name, roles)
+
+    def renew_token(self, user: User) -> str:
+        """A new token for ``user`` (shown once); the old one stops working."""
+        return people.renew_token(self._db, user)

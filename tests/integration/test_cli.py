@@ -157,3 +157,11 @@ def test_texts_that_look_like_markup_print_as_written(kosiflow: Run) -> None:
     refused = kosiflow("--as", "Thomas", "tick", initiative, "[/x]", expect=1)
     assert "[red]x[/red] [/]" in refused
     assert "[bold]Jana[/]" in kosiflow("users", "list")
+
+
+def test_users_token_replaces_the_token(kosiflow: Run) -> None:
+    first = kosiflow("users", "add", "Jana", "--role", "coordinator").strip().splitlines()[-1]
+    second = kosiflow("users", "token", "Jana").strip().splitlines()[-1]
+    assert second != first
+    assert len(second) >= 40
+    kosiflow("users", "token", "Nobody", expect=2)

@@ -218,6 +218,15 @@ class EventStoreContract:
         assert row[0] is None
         assert row[1] is not None
 
+    def test_a_renewed_token_replaces_the_old_one(self, db: Database) -> None:
+        jana, old = db.add_user("Jana", ["coordinator"])
+        thomas, other = db.add_user("Thomas", ["administration"])
+        new = db.renew_token(jana)
+        assert new != old
+        assert db.user_by_token(old) is None
+        assert db.user_by_token(new) == jana
+        assert db.user_by_token(other) == thomas
+
     def test_users_keep_only_the_hash_of_their_token(self, db: Database) -> None:
         jana, token = db.add_user("Jana", ["coordinator", "admin"])
         thomas, _ = db.add_user("Thomas", ["administration"])

@@ -1,0 +1,5 @@
+"""``python -m kosiflow``: the command line."""
+
+from kosiflow.cli import main
+
+main()
