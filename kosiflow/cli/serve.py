@@ -30,12 +30,15 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Load the demo into an empty database.")
+    ] = True,
 ) -> None:
     """Serve the HTTP API. On an empty database the demo initiatives are loaded first and the
     API tokens of a demo coordinator and a demo auditor are printed."""
     from api.app import create_app  # the API is a front of its own; load it only to serve
 
-    tokens = run(ctx, _first_start)
+    tokens = run(ctx, _first_start) if demo else {}
     application = run(ctx, lambda s: create_app(s.services()))
     out.print(Text.assemble(("kosiflow", "bold"), f" serving on http://{host}:{port}/api/v1"))
     for who, token in tokens.items():
