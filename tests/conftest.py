@@ -27,6 +27,9 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+pytest.register_assert_rewrite("tests.api.helpers", "tests.api.real_server")
+"""Helper modules of the tests assert too: show what differed when they fail."""
+
 POSTGRES_URL = os.environ.get(
     "KOSIFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

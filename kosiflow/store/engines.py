@@ -66,6 +66,10 @@ def _sqlite_engine(url: URL, synchronous: str) -> Engine:
         # Units of work always end their transaction (commit, rollback or invalidate) before
         # returning the connection, so the pool's extra rollback on return is skipped.
         pool_reset_on_return=None,
+        # The database keeps idle SQLite connections itself (Database._idle) rather than in the
+        # pool, so the pool must never make a unit wait for a connection that only ever goes
+        # back to that idle list: no limit here (at most one connection per concurrent unit).
+        max_overflow=-1,
     )
 
     @event.listens_for(engine, "connect")
