@@ -17,7 +17,7 @@ from kosiflow.store import open_database
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = WorkflowCatalog.from_folder(ROOT / "workflows")
 
-scenarios("../gates.feature")
+scenarios("gates.feature")
 
 
 class Lab:
