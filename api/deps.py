@@ -1,13 +1,15 @@
 """The request's ingredients, as ``Annotated`` aliases: services, actor, language, preconditions."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.views import ProgressOut, after_write
 from kosiflow.engine import Actor
 from kosiflow.errors import BadInput, PermissionDenied
-from kosiflow.services import Services
+from kosiflow.services import CommandResult, Services, WriteOptions
 
 LANGUAGES = ("en", "de")
 """The languages kosiflow answers in; the first is the default."""
@@ -107,3 +109,34 @@ def get_idempotency_key(
 
 
 IdempotencyKeyDep = Annotated[str | None, Depends(get_idempotency_key)]
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write request: the services, who writes, in which language, with which
+    preconditions (``If-Match``, ``Idempotency-Key``) as the services' write options."""
+
+    services: Services
+    actor: Actor
+    lang: str
+    options: WriteOptions
+    response: Response
+
+    def answer(self, result: CommandResult) -> ProgressOut:
+        """The progress after the write, with its ETag."""
+        return after_write(self.services, result, self.actor, self.lang, self.response)
+
+
+def get_write(
+    services: ServicesDep,
+    actor: WriterDep,
+    lang: LangDep,
+    version: IfMatchDep,
+    key: IdempotencyKeyDep,
+    response: Response,
+) -> Write:
+    options: WriteOptions = {"expected_version": version, "idempotency_key": key}
+    return Write(services, actor, lang, options, response)
+
+
+WriteDep = Annotated[Write, Depends(get_write)]

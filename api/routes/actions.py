@@ -1,11 +1,11 @@
 """The writes on one initiative. Each answers the progress after it, with the new ETag."""
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import IdempotencyKeyDep, IfMatchDep, LangDep, ServicesDep, WriterDep
+from api.deps import WriteDep
 from api.problems import problem_responses
-from api.views import ProgressOut, after_write
+from api.views import ProgressOut
 
 router = APIRouter(prefix="/initiatives/{initiative_id}", tags=["initiatives"])
 
@@ -65,24 +65,19 @@ def tick(
     initiative_id: str,
     item: str,
     body: TickIn,
-    services: ServicesDep,
-    actor: WriterDep,
-    lang: LangDep,
-    version: IfMatchDep,
-    key: IdempotencyKeyDep,
-    response: Response,
+    write: WriteDep,
 ) -> ProgressOut:
     """Tick a checklist item of the current phase."""
-    result = services.tick(
-        initiative_id,
-        item,
-        actor,
-        evidence=body.evidence,
-        note=body.note,
-        expected_version=version,
-        idempotency_key=key,
+    return write.answer(
+        write.services.tick(
+            initiative_id,
+            item,
+            write.actor,
+            evidence=body.evidence,
+            note=body.note,
+            **write.options,
+        )
     )
-    return after_write(services, result, actor, lang, response)
 
 
 @router.delete("/checklist/{item}", response_model=ProgressOut, responses=_RESPONSES)
@@ -90,139 +85,85 @@ def reopen(
     initiative_id: str,
     item: str,
     body: ReopenIn,
-    services: ServicesDep,
-    actor: WriterDep,
-    lang: LangDep,
-    version: IfMatchDep,
-    key: IdempotencyKeyDep,
-    response: Response,
+    write: WriteDep,
 ) -> ProgressOut:
     """Reopen a done or waived item (sign-offs that depended on it are withdrawn)."""
-    result = services.reopen(
-        initiative_id, item, body.reason, actor, expected_version=version, idempotency_key=key
+    return write.answer(
+        write.services.reopen(initiative_id, item, body.reason, write.actor, **write.options)
     )
-    return after_write(services, result, actor, lang, response)
 
 
 @router.post("/approvals", response_model=ProgressOut, responses=_RESPONSES)
 def approve(
     initiative_id: str,
     body: ApprovalIn,
-    services: ServicesDep,
-    actor: WriterDep,
-    lang: LangDep,
-    version: IfMatchDep,
-    key: IdempotencyKeyDep,
-    response: Response,
+    write: WriteDep,
 ) -> ProgressOut:
     """Sign off a gate (a step that needs approvals) for one of your roles."""
-    result = services.approve(
-        initiative_id,
-        body.trigger,
-        actor,
-        role=body.role,
-        expected_version=version,
-        idempotency_key=key,
+    return write.answer(
+        write.services.approve(
+            initiative_id, body.trigger, write.actor, role=body.role, **write.options
+        )
     )
-    return after_write(services, result, actor, lang, response)
 
 
 @router.post("/participants", status_code=201, response_model=ProgressOut, responses=_RESPONSES)
 def add_participant(
     initiative_id: str,
     body: ParticipantIn,
-    services: ServicesDep,
-    actor: WriterDep,
-    lang: LangDep,
-    version: IfMatchDep,
-    key: IdempotencyKeyDep,
-    response: Response,
+    write: WriteDep,
 ) -> ProgressOut:
     """Add a participant and the sector they bring (their name stays outside the history)."""
-    result = services.add_participant(
-        initiative_id,
-        body.name,
-        body.role,
-        actor,
-        contact=body.contact,
-        expected_version=version,
-        idempotency_key=key,
+    return write.answer(
+        write.services.add_participant(
+            initiative_id, body.name, body.role, write.actor, contact=body.contact, **write.options
+        )
     )
-    return after_write(services, result, actor, lang, response)
 
 
 @router.post("/transitions", response_model=ProgressOut, responses=_RESPONSES)
 def fire(
     initiative_id: str,
     body: TransitionIn,
-    services: ServicesDep,
-    actor: WriterDep,
-    lang: LangDep,
-    version: IfMatchDep,
-    key: IdempotencyKeyDep,
-    response: Response,
+    write: WriteDep,
 ) -> ProgressOut:
     """Take a step to another phase; 409 lists every blocker."""
-    result = services.fire(
-        initiative_id,
-        body.trigger,
-        actor,
-        reason=body.reason,
-        expected_version=version,
-        idempotency_key=key,
+    return write.answer(
+        write.services.fire(
+            initiative_id, body.trigger, write.actor, reason=body.reason, **write.options
+        )
     )
-    return after_write(services, result, actor, lang, response)
 
 
 @router.post("/hold", response_model=ProgressOut, responses=_RESPONSES)
 def hold(
     initiative_id: str,
     body: HoldIn,
-    services: ServicesDep,
-    actor: WriterDep,
-    lang: LangDep,
-    version: IfMatchDep,
-    key: IdempotencyKeyDep,
-    response: Response,
+    write: WriteDep,
 ) -> ProgressOut:
     """Put the initiative on hold; nothing changes until it is resumed."""
-    result = services.hold(
-        initiative_id, body.reason, actor, expected_version=version, idempotency_key=key
+    return write.answer(
+        write.services.hold(initiative_id, body.reason, write.actor, **write.options)
     )
-    return after_write(services, result, actor, lang, response)
 
 
 @router.post("/resume", response_model=ProgressOut, responses=_RESPONSES)
 def resume(
     initiative_id: str,
     body: ResumeIn,
-    services: ServicesDep,
-    actor: WriterDep,
-    lang: LangDep,
-    version: IfMatchDep,
-    key: IdempotencyKeyDep,
-    response: Response,
+    write: WriteDep,
 ) -> ProgressOut:
     """Resume an initiative on hold."""
-    result = services.resume(
-        initiative_id, actor, reason=body.reason, expected_version=version, idempotency_key=key
+    return write.answer(
+        write.services.resume(initiative_id, write.actor, reason=body.reason, **write.options)
     )
-    return after_write(services, result, actor, lang, response)
 
 
 @router.post("/notes", response_model=ProgressOut, responses=_RESPONSES)
 def note(
     initiative_id: str,
     body: NoteIn,
-    services: ServicesDep,
-    actor: WriterDep,
-    lang: LangDep,
-    version: IfMatchDep,
-    key: IdempotencyKeyDep,
-    response: Response,
+    write: WriteDep,
 ) -> ProgressOut:
     """Add a note to the history."""
-    result = services.note(
-        initiative_id, body.text, actor, expected_version=version, idempotency_key=key
-    )
-    return after_write(services, result, actor, lang, response)
+    return write.answer(write.services.note(initiative_id, body.text, write.actor, **write.options))

@@ -6,11 +6,19 @@ commit together or not at all. A refusal raises :class:`CommandRefused` and writ
 
 from __future__ import annotations
 
-from kosiflow.services.commands import CommandServices
+from kosiflow.services.commands import CommandServices, WriteOptions
 from kosiflow.services.queries import QueryServices
 from kosiflow.services.results import Clock, CommandResult, Progress, RebuildReport, utc_now
 
-__all__ = ["Clock", "CommandResult", "Progress", "RebuildReport", "Services", "utc_now"]
+__all__ = [
+    "Clock",
+    "CommandResult",
+    "Progress",
+    "RebuildReport",
+    "Services",
+    "WriteOptions",
+    "utc_now",
+]
 
 
 class Services(CommandServices, QueryServices):
