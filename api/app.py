@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from api import problems
-from api.routes import actions, health, initiatives, workflows
+from api.routes import actions, audit, health, initiatives, workflows
 from kosiflow.services import Services
 
 PREFIX = "/api/v1"
@@ -22,6 +22,6 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     problems.install(app)
-    for module in (health, workflows, initiatives, actions):
+    for module in (health, workflows, initiatives, actions, audit):
         app.include_router(module.router, prefix=PREFIX)
     return app

@@ -140,3 +140,17 @@ def get_write(
 
 
 WriteDep = Annotated[Write, Depends(get_write)]
+
+
+AUDIT_ROLES = frozenset({"auditor", "admin"})
+"""Roles that may export every event."""
+
+
+def get_auditor(actor: ActorDep) -> Actor:
+    """The actor of an audit read across all initiatives: auditors and admins only (403)."""
+    if not actor.roles & AUDIT_ROLES:
+        raise PermissionDenied(actor.id, "export histories (auditor or admin only)")
+    return actor
+
+
+AuditorDep = Annotated[Actor, Depends(get_auditor)]

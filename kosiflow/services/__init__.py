@@ -6,13 +6,16 @@ commit together or not at all. A refusal raises :class:`CommandRefused` and writ
 
 from __future__ import annotations
 
+from kosiflow.services.audit import AuditServices, PhaseDurations
 from kosiflow.services.commands import CommandServices, WriteOptions
 from kosiflow.services.queries import QueryServices
 from kosiflow.services.results import Clock, CommandResult, Progress, RebuildReport, utc_now
 
 __all__ = [
+    "AuditServices",
     "Clock",
     "CommandResult",
+    "PhaseDurations",
     "Progress",
     "RebuildReport",
     "Services",
@@ -21,5 +24,5 @@ __all__ = [
 ]
 
 
-class Services(CommandServices, QueryServices):
+class Services(CommandServices, QueryServices, AuditServices):
     """kosiflow's use cases over one database and one workflow catalog."""

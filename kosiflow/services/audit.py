@@ -1,0 +1,138 @@
+"""What auditors ask of the histories: state at a moment, phase visits, exports, phase durations."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from kosiflow.engine import InitiativeState, triggers
+from kosiflow.engine.visits import PhaseVisit, phase_visits
+from kosiflow.errors import BadInput, NotFound
+from kosiflow.services.base import ServiceBase, recorded
+from kosiflow.services.results import Progress
+from kosiflow.store import EventRecord, ReadUnit
+
+SECONDS_PER_DAY = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseDurations:
+    """How long completed visits of one phase of one workflow took, in days."""
+
+    workflow_id: str
+    phase: str
+    count: int
+    """Completed visits (the initiative has left the phase)."""
+    current: int
+    """Initiatives in this phase now."""
+    median_days: float | None
+    p90_days: float | None
+
+
+def _percentile(sorted_days: list[float], share: float) -> float:
+    """The nearest-rank percentile of sorted values (share in (0, 1])."""
+    return sorted_days[max(1, math.ceil(len(sorted_days) * share)) - 1]
+
+
+class AuditServices(ServiceBase):
+    """Reading histories the way auditors do. Every answer is folded from the events."""
+
+    def state_at(self, initiative_id: str, at: datetime) -> InitiativeState:
+        """The initiative as it was at ``at`` (its events up to and including that moment)."""
+        if at.tzinfo is None:
+            raise BadInput("at", "give a time with its offset, e.g. 2026-05-01T12:00:00Z")
+        with self.database.read() as unit:
+            projection = unit.load_projection(initiative_id)
+            if projection is None:
+                raise NotFound("initiative", initiative_id)
+            if at < projection.created_at:
+                raise BadInput("at", f"the initiative was created later ({projection.created_at})")
+            history = [r for r in unit.events(initiative_id) if r.at <= at]
+            return self._fold(projection, history)
+
+    def progress_at(self, initiative_id: str, at: datetime) -> Progress:
+        """The progress view of :meth:`state_at` (blockers as they were then, for anyone)."""
+        state = self.state_at(initiative_id, at)
+        people = {item.by for item in state.checklist.values()} | set(state.participants)
+        people |= {a.by for gate in state.approvals.values() for a in gate.values()}
+        if state.hold is not None:
+            people.add(state.hold.by)
+        with self.database.read() as unit:
+            names = unit.person_names(sorted(people))
+        return Progress(state, tuple(triggers(state, None)), names)
+
+    def visits(self, initiative_id: str) -> list[PhaseVisit]:
+        """Every phase visit of the initiative, with entered/left, movers and time on hold."""
+        with self.database.read() as unit:
+            if unit.load_projection(initiative_id) is None:
+                raise NotFound("initiative", initiative_id)
+            return phase_visits((recorded(r) for r in unit.events(initiative_id)), self._clock())
+
+    def export(
+        self,
+        *,
+        workflow_id: str | None = None,
+        initiative_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[EventRecord]:
+        """Every event matching the filters, initiative by initiative in seq order, streamed."""
+        with self.database.read() as unit:
+            for current in self._selected(unit, workflow_id, initiative_id):
+                for record in unit.events(current):
+                    if (since is None or record.at >= since) and (
+                        until is None or record.at < until
+                    ):
+                        yield record
+
+    def _selected(
+        self, unit: ReadUnit, workflow_id: str | None, initiative_id: str | None
+    ) -> list[str]:
+        if initiative_id is not None:
+            projection = unit.load_projection(initiative_id)
+            if projection is None:
+                raise NotFound("initiative", initiative_id)
+            found = [projection]
+        else:
+            found = [p for i in list(unit.initiative_ids()) if (p := unit.load_projection(i))]
+        return [
+            p.initiative_id for p in found if workflow_id is None or p.workflow_id == workflow_id
+        ]
+
+    def phase_durations(self) -> list[PhaseDurations]:
+        """Per workflow and phase: completed visits with median and 90th-percentile days (time
+        on hold included), and how many initiatives are in the phase now."""
+        now = self._clock()
+        days: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
+        current: defaultdict[tuple[str, str], int] = defaultdict(int)
+        with self.database.read() as unit:
+            for initiative_id in list(unit.initiative_ids()):
+                projection = unit.load_projection(initiative_id)
+                if projection is None:
+                    continue
+                events = (recorded(r) for r in unit.events(initiative_id))
+                for visit in phase_visits(events, now):
+                    key = (projection.workflow_id, visit.phase)
+                    if visit.left is None:
+                        current[key] += 1
+                    else:
+                        days[key].append(_days(visit.duration(now)))
+        return [
+            PhaseDurations(
+                workflow_id,
+                phase,
+                len(values := sorted(days.get((workflow_id, phase), []))),
+                current.get((workflow_id, phase), 0),
+                statistics.median(values) if values else None,
+                _percentile(values, 0.9) if values else None,
+            )
+            for workflow_id, phase in sorted(days.keys() | current.keys())
+        ]
+
+
+def _days(duration: timedelta) -> float:
+    return duration.total_seconds() / SECONDS_PER_DAY
