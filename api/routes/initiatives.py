@@ -135,13 +135,27 @@ def list_initiatives(
     response_model=ProgressOut,
     responses={
         200: {"description": "The progress; ETag is its version.", "headers": {"ETag": {}}},
-        **problem_responses(401, 404),
+        **problem_responses(401, 404, 422),
     },
 )
 def get_initiative(
-    initiative_id: str, services: ServicesDep, actor: ActorDep, lang: LangDep, response: Response
+    initiative_id: str,
+    services: ServicesDep,
+    actor: ActorDep,
+    lang: LangDep,
+    response: Response,
+    at: Annotated[
+        datetime | None,
+        Query(
+            description="Show the initiative as it was at this moment (with its offset); "
+            "blockers are then those anyone would have met.",
+            examples=["2026-05-01T12:00:00Z"],
+        ),
+    ] = None,
 ) -> ProgressOut:
     """Phase, checklist with who/when/evidence, percent done, and what blocks each step."""
+    if at is not None:
+        return show(services.progress_at(initiative_id, at), lang, response)
     return show(services.progress(initiative_id, actor), lang, response)
 
 

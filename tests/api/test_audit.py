@@ -180,3 +180,22 @@ def test_export_is_for_auditors_and_admins_and_checks_its_input(api: Api) -> Non
     naive = {"since": "2026-03-02T09:00:00"}
     assert_problem(api.client.get(url, params=naive, headers=renate), 422)
     assert_problem(api.client.get(url, params={"initiative": "nope"}, headers=renate), 404)
+
+
+def test_the_api_shows_an_initiative_as_it_was(timed: Api, clock: Clock) -> None:
+    initiative_id = _light(timed, clock, "Bank", 3)
+    path = f"/initiatives/{initiative_id}"
+    then = timed.client.get(
+        f"/api/v1{path}",
+        params={"at": (START + timedelta(days=1)).isoformat()},
+        headers=timed.headers("renate"),
+    )
+    assert then.status_code == 200, then.text
+    assert (then.json()["phase"]["id"], then.json()["version"]) == ("agree", 3)
+    assert then.headers["ETag"] == '"3"'
+    assert timed.call("GET", path, "renate").json()["phase"]["id"] == "implement"
+    for bad in ("2026-03-02T09:00:00", "yesterday", "2020-01-01T00:00:00Z"):
+        response = timed.client.get(
+            f"/api/v1{path}", params={"at": bad}, headers=timed.headers("renate")
+        )
+        assert_problem(response, 422)
