@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -19,6 +20,7 @@ from kosiflow.cli.app import (
     run,
     write,
 )
+from kosiflow.errors import BadInput
 from kosiflow.services import CommandResult
 
 # -- initiatives -----------------------------------------------------------------------------------
@@ -80,13 +82,32 @@ def print_status(
     out.print(show.status_table(projections, definitions, settings.lang))
 
 
+def _moment(text: str) -> datetime:
+    """An ISO 8601 time with its offset (``2026-05-01T12:00:00Z``)."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput("--at", f"{text!r} is no ISO 8601 time, e.g. 2026-05-01T12:00:00Z") from None
+
+
 @app.command("show")
-def show_initiative(ctx: typer.Context, initiative: IdArg) -> None:
+def show_initiative(
+    ctx: typer.Context,
+    initiative: IdArg,
+    at: Annotated[
+        str | None,
+        typer.Option(help="Show it as it was then (ISO 8601 with offset, e.g. 2026-05-01T12:00Z)."),
+    ] = None,
+) -> None:
     """The checklist with who/when/evidence, and what blocks each step."""
 
     def work(s: Settings) -> None:
+        services = s.services()
+        if at is not None:
+            out.print(show.progress_view(services.progress_at(initiative, _moment(at)), s.lang))
+            return
         actor = s.actor() if s.acting_as else None
-        out.print(show.progress_view(s.services().progress(initiative, actor), s.lang))
+        out.print(show.progress_view(services.progress(initiative, actor), s.lang))
 
     run(ctx, work)
 

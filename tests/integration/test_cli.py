@@ -165,3 +165,14 @@ def test_users_token_replaces_the_token(kosiflow: Run) -> None:
     assert second != first
     assert len(second) >= 40
     kosiflow("users", "token", "Nobody", expect=2)
+
+
+def test_show_at_a_moment_shows_the_initiative_as_it_was(kosiflow: Run) -> None:
+    initiative = _token_and_ids(kosiflow)
+    lines = kosiflow("history", initiative, "--json").strip().splitlines()
+    created_at = json.loads(lines[0])["at"]
+    kosiflow("--as", "Thomas", "tick", initiative, "mandate_secured", "--evidence", "Ratsbeschluss")
+    assert "Ratsbeschluss" in kosiflow("show", initiative)
+    assert "Ratsbeschluss" not in kosiflow("show", initiative, "--at", created_at)
+    assert "no ISO 8601 time" in kosiflow("show", initiative, "--at", "gestern", expect=2)
+    assert "offset" in kosiflow("show", initiative, "--at", "2026-01-01T00:00:00", expect=2)
