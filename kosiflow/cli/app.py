@@ -43,9 +43,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 users_app = typer.Typer(help="Users and their API tokens.", no_args_is_help=True)
 participant_app = typer.Typer(help="Participants of an initiative.", no_args_is_help=True)
+audit_app = typer.Typer(help="Proofs for auditors: chain heads kept outside.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(participant_app, name="participant")
+app.add_typer(audit_app, name="audit")
 
 out = Console(highlight=False, markup=False)
 err = Console(stderr=True, highlight=False, markup=False)

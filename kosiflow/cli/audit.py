@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,11 +17,15 @@ from kosiflow.cli.app import (
     IdArg,
     Settings,
     app,
+    audit_app,
     err,
     out,
     run,
 )
 from kosiflow.cli.initiatives import print_status
+from kosiflow.errors import BadInput
+from kosiflow.services import utc_now
+from kosiflow.services.heads import heads_document, read_heads_document
 
 
 @app.command()
@@ -95,6 +101,52 @@ def rebuild(ctx: typer.Context) -> None:
         for corrupted in report.corrupted:
             out.print(Text(f"  not rebuilt: {corrupted}", style="red"))
         return len(report.corrupted)
+
+    if run(ctx, work):
+        raise typer.Exit(1)
+
+
+AUDIT_KEY_VARIABLE = "KOSIFLOW_AUDIT_KEY"
+"""The environment variable holding the key that signs chain-head documents (HMAC-SHA256)."""
+
+
+def _audit_key() -> bytes | None:
+    key = os.environ.get(AUDIT_KEY_VARIABLE)
+    return key.encode("utf-8") if key else None
+
+
+@audit_app.command("heads")
+def audit_heads(ctx: typer.Context) -> None:
+    """Print every chain head as JSON (signed with KOSIFLOW_AUDIT_KEY when set): keep it outside
+    the database, e.g. `kosiflow audit heads > heads.json`, and check it later."""
+
+    def work(s: Settings) -> None:
+        services = s.services()
+        sys.stdout.write(heads_document(services.chain_heads(), utc_now(), _audit_key()))
+
+    run(ctx, work)
+
+
+@audit_app.command("check")
+def audit_check(
+    ctx: typer.Context,
+    heads_file: Annotated[Path, typer.Argument(help="A document from `kosiflow audit heads`.")],
+) -> None:
+    """Check that every history still passes through the heads of HEADS_FILE (exit 1 naming each
+    that does not; exit 2 when the file is unreadable or its signature does not match)."""
+
+    def work(s: Settings) -> int:
+        try:
+            text = heads_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(str(heads_file), exc.strerror or "cannot be read") from None
+        heads = read_heads_document(text, _audit_key(), source=str(heads_file))
+        findings = s.services().check_heads(heads)
+        for finding in findings:
+            out.print(Text.assemble((f"{finding.initiative_id}:", "red"), f" {finding.problem}"))
+        signed = " (signature verified)" if _audit_key() else ""
+        out.print(f"{len(heads) - len(findings)} of {len(heads)} heads confirmed{signed}")
+        return len(findings)
 
     if run(ctx, work):
         raise typer.Exit(1)

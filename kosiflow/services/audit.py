@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,8 +13,9 @@ from kosiflow.engine import InitiativeState, triggers
 from kosiflow.engine.visits import PhaseVisit, phase_visits
 from kosiflow.errors import BadInput, NotFound
 from kosiflow.services.base import ServiceBase, recorded
+from kosiflow.services.heads import ChainHead, HeadFinding
 from kosiflow.services.results import Progress
-from kosiflow.store import EventRecord, ReadUnit
+from kosiflow.store import EventRecord, ReadUnit, verify_chain
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -102,6 +103,37 @@ class AuditServices(ServiceBase):
         return [
             p.initiative_id for p in found if workflow_id is None or p.workflow_id == workflow_id
         ]
+
+    def chain_heads(self) -> list[ChainHead]:
+        """Every initiative's current head (version and hash of its last event)."""
+        with self.database.read() as unit:
+            found = [unit.load_projection(i) for i in list(unit.initiative_ids())]
+        return [ChainHead(p.initiative_id, p.version, p.head_hash) for p in found if p]
+
+    def check_heads(self, heads: Iterable[ChainHead]) -> list[HeadFinding]:
+        """Initiatives whose history is broken or no longer passes through its recorded head."""
+        findings: list[HeadFinding] = []
+        with self.database.read() as unit:
+            for head in heads:
+                problem = self._head_problem(unit, head)
+                if problem is not None:
+                    findings.append(HeadFinding(head.initiative_id, problem))
+        return findings
+
+    @staticmethod
+    def _head_problem(unit: ReadUnit, head: ChainHead) -> str | None:
+        projection = unit.load_projection(head.initiative_id)
+        if projection is None:
+            return "the initiative is gone"
+        history = list(unit.events(head.initiative_id))
+        check = verify_chain(history, head_hash=projection.head_hash, version=projection.version)
+        if not check.ok:
+            return f"the chain is broken at event {check.first_bad_seq}: {check.problem}"
+        if len(history) < head.version:
+            return f"the history ends at event {len(history)}, the head was event {head.version}"
+        if history[head.version - 1].hash != head.hash:
+            return f"event {head.version} no longer carries the recorded hash: history rewritten"
+        return None
 
     def phase_durations(self) -> list[PhaseDurations]:
         """Per workflow and phase: completed visits with median and 90th-percentile days (time
