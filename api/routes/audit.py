@@ -1,12 +1,9 @@
 """Across initiatives: the streamed export of every event and the phase-duration report."""
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Literal
 
-import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -14,22 +11,10 @@ from pydantic import BaseModel, Field
 from api.deps import ActorDep, AuditorDep, ServicesDep
 from api.problems import problem_responses
 from kosiflow.errors import BadInput
+from kosiflow.services.exports import EXPORT_COLUMNS, export_lines
 from kosiflow.store import EventRecord
 
 router = APIRouter(tags=["audit"])
-
-EXPORT_COLUMNS = (
-    "initiative_id",
-    "seq",
-    "type",
-    "schema_version",
-    "actor",
-    "at",
-    "payload",
-    "prev_hash",
-    "hash",
-)
-"""The fields of an exported event, in this order (CSV header, JSON Lines keys)."""
 
 _MEDIA_TYPES = {"jsonl": "application/jsonl", "csv": "text/csv; charset=utf-8"}
 _EXAMPLE_LINE = (
@@ -37,39 +22,6 @@ _EXAMPLE_LINE = (
     '"actor":"p-1a2b","at":"2026-03-02T09:00:00+00:00","payload":{"title":"…"},'
     '"prev_hash":"000…","hash":"9f2c…"}\n'
 )
-
-
-def _row(record: EventRecord) -> tuple[str | int, ...]:
-    return (
-        record.initiative_id,
-        record.seq,
-        record.type,
-        record.schema_version,
-        record.actor,
-        record.at.isoformat(),
-        orjson.dumps(record.payload, option=orjson.OPT_SORT_KEYS).decode(),
-        record.prev_hash,
-        record.hash,
-    )
-
-
-def _jsonl(records: Iterable[EventRecord]) -> Iterator[bytes]:
-    for record in records:
-        line: dict[str, object] = dict(zip(EXPORT_COLUMNS, _row(record), strict=True))
-        line["payload"] = record.payload
-        yield orjson.dumps(line) + b"\n"
-
-
-def _csv(records: Iterable[EventRecord]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for record in records:
-        writer.writerow(_row(record))
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
 
 
 @router.get(
@@ -104,7 +56,7 @@ def export(
     )
     first = next(records, None)  # a NotFound must become a 404 before the answer starts
     stream = records if first is None else _chained(first, records)
-    body = _jsonl(stream) if format == "jsonl" else _csv(stream)
+    body = export_lines(stream, format)
     filename = f"kosiflow-events.{format}"
     return StreamingResponse(
         body,

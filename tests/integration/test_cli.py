@@ -176,3 +176,19 @@ def test_show_at_a_moment_shows_the_initiative_as_it_was(kosiflow: Run) -> None:
     assert "Ratsbeschluss" not in kosiflow("show", initiative, "--at", created_at)
     assert "no ISO 8601 time" in kosiflow("show", initiative, "--at", "gestern", expect=2)
     assert "offset" in kosiflow("show", initiative, "--at", "2026-01-01T00:00:00", expect=2)
+
+
+def test_export_streams_every_event_to_stdout_or_a_file(kosiflow: Run, tmp_path: Path) -> None:
+    kosiflow("demo")
+    lines = [json.loads(line) for line in kosiflow("export").splitlines() if line.startswith("{")]
+    ids = {line["initiative_id"] for line in lines}
+    assert len(ids) == 6
+    assert all(line["hash"] and line["prev_hash"] for line in lines)
+    first = sorted(ids)[0]
+    target = tmp_path / "events.csv"
+    kosiflow("export", "--format", "csv", "--initiative", first, "--output", str(target))
+    rows = target.read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("initiative_id,seq,type")
+    assert len(rows) - 1 == sum(1 for line in lines if line["initiative_id"] == first)
+    assert "is no ISO 8601 time" in kosiflow("export", "--since", "gestern", expect=2)
+    assert "'xml' is none of jsonl, csv" in kosiflow("export", "--format", "xml", expect=2)
