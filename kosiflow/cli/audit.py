@@ -28,7 +28,7 @@ from kosiflow.cli.app import (
 from kosiflow.cli.initiatives import print_status
 from kosiflow.errors import BadInput
 from kosiflow.services import utc_now
-from kosiflow.services.exports import EXPORT_FORMATS, export_lines
+from kosiflow.services.exports import EXPORT_FORMATS, export_lines, read_export
 from kosiflow.services.heads import heads_document, read_heads_document
 from kosiflow.store import EventRecord
 
@@ -155,6 +155,34 @@ def export(
             for line in export_lines(_counted(records, lambda: bar.advance(task)), format):
                 sink.write(line)
             sink.flush()
+
+    run(ctx, work)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="A file from `kosiflow export`.")],
+    format: Annotated[
+        str | None, typer.Option(help="jsonl or csv (default: by the file's extension).")
+    ] = None,
+) -> None:
+    """Load an export into an empty database: every history verified and folded, all or
+    nothing (exit 2 naming the file and line of the first bad event)."""
+
+    def work(s: Settings) -> None:
+        kind = format or ("csv" if source.suffix.lower() == ".csv" else "jsonl")
+        if kind not in EXPORT_FORMATS:
+            raise BadInput("--format", f"{kind!r} is none of {', '.join(EXPORT_FORMATS)}")
+        try:
+            handle = source.open(encoding="utf-8", newline="")
+        except OSError as exc:
+            raise BadInput(str(source), exc.strerror or "cannot be read") from None
+        with handle, ProgressBar(console=err, transient=True) as bar:
+            task = bar.add_task("import", total=None)
+            records = read_export(handle, kind, source=str(source))
+            report = s.services().import_history(_counted(records, lambda: bar.advance(task)))
+        out.print(f"imported {report.events} events of {report.initiatives} initiatives")
 
     run(ctx, work)
 

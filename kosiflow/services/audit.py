@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections import defaultdict
@@ -9,15 +10,21 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kosiflow.engine import InitiativeState, triggers
+from kosiflow.engine import InitiativeState, fold, triggers
 from kosiflow.engine.visits import PhaseVisit, phase_visits
-from kosiflow.errors import BadInput, NotFound
-from kosiflow.services.base import ServiceBase, recorded
+from kosiflow.errors import BadInput, HistoryCorrupted, NotFound
+from kosiflow.services.base import ServiceBase, projection_of, recorded
 from kosiflow.services.heads import ChainHead, HeadFinding
 from kosiflow.services.results import Progress
-from kosiflow.store import EventRecord, ReadUnit, verify_chain
+from kosiflow.store import EventRecord, Projection, ReadUnit, verify_chain
 
 SECONDS_PER_DAY = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    initiatives: int
+    events: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +110,39 @@ class AuditServices(ServiceBase):
         return [
             p.initiative_id for p in found if workflow_id is None or p.workflow_id == workflow_id
         ]
+
+    def import_history(self, records: Iterable[EventRecord]) -> ImportReport:
+        """Store exported histories in an empty database, each verified and folded; all or
+        nothing. Every initiative's workflow version must be among the loaded workflows with
+        the hash it was recorded under."""
+        initiatives = events = 0
+        with self.database.write() as unit:
+            if next(unit.initiative_ids(), None) is not None:
+                raise BadInput("import", "needs an empty database (no initiatives)")
+            for initiative_id, group in itertools.groupby(records, lambda r: r.initiative_id):
+                history = list(group)
+                unit.import_history(self._imported(initiative_id, history), history)
+                initiatives += 1
+                events += len(history)
+        return ImportReport(initiatives, events)
+
+    def _imported(self, initiative_id: str, history: list[EventRecord]) -> Projection:
+        """The fold of an imported history, after checking its chain and its workflow."""
+        check = verify_chain(history)
+        if not check.ok:
+            raise HistoryCorrupted(initiative_id, check.first_bad_seq or 0, check.problem or "")
+        created = history[0].payload
+        definition = self.catalog.pinned(
+            self.database, str(created["workflow_id"]), int(created["workflow_version"])
+        )
+        if definition.content_hash != created["content_hash"]:
+            raise BadInput(
+                initiative_id,
+                f"was recorded under another text of {definition.id} v{definition.version} "
+                "than the loaded workflow file",
+            )
+        state = fold(definition, initiative_id, (recorded(r) for r in history))
+        return projection_of(state, history[-1].hash)
 
     def chain_heads(self) -> list[ChainHead]:
         """Every initiative's current head (version and hash of its last event)."""

@@ -314,6 +314,20 @@ class WriteUnit(ReadUnit):
         row = self._db.one(self._db.sql.select_version, {"id": initiative_id})
         return ConcurrencyConflict(initiative_id, expected_version, None if row is None else row[0])
 
+    def import_history(self, projection: Projection, records: Sequence[EventRecord]) -> None:
+        """Store an exported history as it is (hashes kept) with its fold as the projection.
+
+        The caller verifies the chain first; an initiative that exists already conflicts.
+        """
+        chained = [
+            (r, to_utc(r.at).isoformat(timespec="microseconds"), canonical_json(r.payload))
+            for r in records
+        ]
+        self._create(
+            projection.initiative_id, self._projection_params(projection, chained[-1][0].hash)
+        )
+        self._insert_events(chained, 0)
+
     def replace_projection(self, projection: Projection) -> None:
         """Overwrite a projection with a rebuilt one of the same version and head hash.
 
