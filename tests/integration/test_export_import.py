@@ -91,7 +91,7 @@ def test_an_import_needs_an_empty_database(source: Services) -> None:
 
 def test_malformed_lines_are_named_by_file_and_line() -> None:
     with pytest.raises(BadInput, match=r"events\.jsonl:2: not JSON"):
-        list(read_export(io.StringIO('\n{oops\n'), "jsonl", source="events.jsonl"))
+        list(read_export(io.StringIO("\n{oops\n"), "jsonl", source="events.jsonl"))
     with pytest.raises(BadInput, match=r"events\.jsonl:1: each line must be one JSON object"):
         list(read_export(io.StringIO("[1, 2]\n"), "jsonl", source="events.jsonl"))
     with pytest.raises(BadInput, match=r"events\.jsonl:1: missing initiative_id, seq"):
