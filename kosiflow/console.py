@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kosiflow.definition import Definition
-from kosiflow.services import Progress
+from kosiflow.services import PhaseStatistics, Progress
 from kosiflow.store import EventRecord, Projection
 
 _WORDS: Mapping[str, Mapping[str, str]] = {
@@ -43,6 +43,13 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "visit": "visit",
         "participants": "Participants",
         "no_initiatives": "No initiatives yet.",
+        "visits": "Visits done",
+        "median": "Median days",
+        "p90": "90 % days",
+        "now": "Now",
+        "overdue": "Overdue",
+        "rework": "Rework",
+        "slowest": "Met last (median days)",
     },
     "de": {
         "initiative": "Initiative",
@@ -70,6 +77,13 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "visit": "Besuch",
         "participants": "Beteiligte",
         "no_initiatives": "Noch keine Initiativen.",
+        "visits": "Abgeschlossen",
+        "median": "Median Tage",
+        "p90": "90 % Tage",
+        "now": "Jetzt",
+        "overdue": "Überfällig",
+        "rework": "Überarbeitung",
+        "slowest": "Zuletzt erfüllt (Median Tage)",
     },
 }
 
@@ -201,5 +215,31 @@ def history_table(records: Iterable[EventRecord], names: Mapping[str, str], lang
             Text(names.get(r.actor, r.actor)),
             Text(r.type),
             Text(_details(r)),
+        )
+    return table
+
+
+def _days(value: float | None) -> Text:
+    return Text("-" if value is None else f"{value:.1f}", justify="right")
+
+
+def statistics_table(found: Iterable[PhaseStatistics], lang: str) -> Table:
+    """Per workflow and phase: visits, median/p90 days, now, overdue, rework, the bottleneck."""
+    table = Table()
+    for key in ("workflow", "phase", "visits", "median", "p90", "now", "overdue", "rework"):
+        table.add_column(word(key, lang))
+    table.add_column(word("slowest", lang))
+    for s in found:
+        neck = s.bottleneck
+        table.add_row(
+            Text(s.workflow_id),
+            Text(s.phase),
+            Text(str(s.count), justify="right"),
+            _days(s.median_days),
+            _days(s.p90_days),
+            Text(str(s.current), justify="right"),
+            Text(str(s.overdue), justify="right", style="red" if s.overdue else ""),
+            Text(str(s.rework), justify="right"),
+            Text("-" if neck is None else f"{neck.id} ({neck.median_days:.1f})"),
         )
     return table

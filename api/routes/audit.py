@@ -1,10 +1,12 @@
 """Across initiatives: the streamed export of every event and the phase-duration report."""
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -70,36 +72,91 @@ def _chained(first: EventRecord, rest: Iterator[EventRecord]) -> Iterator[EventR
     yield from rest
 
 
-class PhaseDurationOut(BaseModel):
+class BottleneckOut(BaseModel):
+    kind: Literal["item", "approval"]
+    id: str = Field(description="The item id, or trigger:role for a sign-off.")
+    median_days: float = Field(description="Median days from entering the phase to meeting it.")
+    visits: int
+
+
+class PhaseStatisticsOut(BaseModel):
     workflow_id: str
     phase: str
     count: int = Field(description="Completed visits of the phase.")
     current: int = Field(description="Initiatives in the phase now.")
+    overdue: int = Field(description="Of those, past the phase's max_days (hold not counted).")
+    rework: int = Field(description="Visits after the first.")
     median_days: float | None = Field(examples=[12.5])
     p90_days: float | None = Field(description="90th percentile (nearest rank).", examples=[30.0])
+    bottleneck: BottleneckOut | None = Field(description="The requirement met last (median).")
 
 
-class PhaseDurationsOut(BaseModel):
-    items: list[PhaseDurationOut]
+class PhaseStatisticsPageOut(BaseModel):
+    items: list[PhaseStatisticsOut]
+
+
+STATISTICS_COLUMNS = (
+    "workflow_id",
+    "phase",
+    "count",
+    "current",
+    "overdue",
+    "rework",
+    "median_days",
+    "p90_days",
+    "bottleneck_kind",
+    "bottleneck_id",
+    "bottleneck_median_days",
+)
 
 
 @router.get(
     "/reports/phase-durations",
-    response_model=PhaseDurationsOut,
-    responses=problem_responses(401),
+    response_model=PhaseStatisticsPageOut,
+    responses={
+        200: {"content": {"text/csv": {"example": ",".join(STATISTICS_COLUMNS) + "\n"}}},
+        **problem_responses(401, 422),
+    },
 )
-def phase_durations(services: ServicesDep, _: ActorDep) -> PhaseDurationsOut:
-    """Per workflow and phase: how many visits, median and 90th-percentile days."""
-    return PhaseDurationsOut(
-        items=[
-            PhaseDurationOut(
-                workflow_id=d.workflow_id,
-                phase=d.phase,
-                count=d.count,
-                current=d.current,
-                median_days=d.median_days,
-                p90_days=d.p90_days,
-            )
-            for d in services.phase_durations()
-        ]
-    )
+def phase_durations(
+    services: ServicesDep,
+    _: ActorDep,
+    format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+) -> PhaseStatisticsPageOut | Response:
+    """Per workflow and phase: visits, median and 90th-percentile days, overdue, rework and the
+    requirement that kept the gate shut longest."""
+    found = [
+        PhaseStatisticsOut(
+            workflow_id=s.workflow_id,
+            phase=s.phase,
+            count=s.count,
+            current=s.current,
+            overdue=s.overdue,
+            rework=s.rework,
+            median_days=s.median_days,
+            p90_days=s.p90_days,
+            bottleneck=None
+            if s.bottleneck is None
+            else BottleneckOut(
+                kind="item" if s.bottleneck.kind == "item" else "approval",
+                id=s.bottleneck.id,
+                median_days=s.bottleneck.median_days,
+                visits=s.bottleneck.visits,
+            ),
+        )
+        for s in services.phase_statistics()
+    ]
+    if format == "json":
+        return PhaseStatisticsPageOut(items=found)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(STATISTICS_COLUMNS)
+    for row in found:
+        neck = row.bottleneck
+        writer.writerow(
+            [
+                *(getattr(row, c) for c in STATISTICS_COLUMNS[:8]),
+                *((neck.kind, neck.id, neck.median_days) if neck else ("", "", "")),
+            ]
+        )
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8")

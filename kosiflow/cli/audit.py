@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -191,6 +192,24 @@ def _counted(records: Iterator[EventRecord], tick: Callable[[], None]) -> Iterat
     for record in records:
         tick()
         yield record
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Per workflow and phase: visits, median and 90th-percentile days, initiatives there now
+    and overdue (hold not counted), rework, and the requirement met last."""
+
+    def work(s: Settings) -> None:
+        found = s.services().phase_statistics()
+        if as_json:
+            sys.stdout.write(json.dumps([asdict(f) for f in found], indent=2) + "\n")
+        else:
+            out.print(show.statistics_table(found, s.lang))
+
+    run(ctx, work)
 
 
 AUDIT_KEY_VARIABLE = "KOSIFLOW_AUDIT_KEY"

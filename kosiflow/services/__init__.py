@@ -6,16 +6,17 @@ commit together or not at all. A refusal raises :class:`CommandRefused` and writ
 
 from __future__ import annotations
 
-from kosiflow.services.audit import AuditServices, PhaseDurations
+from kosiflow.services.audit import AuditServices
 from kosiflow.services.commands import CommandServices, WriteOptions
 from kosiflow.services.queries import QueryServices
 from kosiflow.services.results import Clock, CommandResult, Progress, RebuildReport, utc_now
+from kosiflow.services.statistics import PhaseStatistics
 
 __all__ = [
     "AuditServices",
     "Clock",
     "CommandResult",
-    "PhaseDurations",
+    "PhaseStatistics",
     "Progress",
     "RebuildReport",
     "Services",

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import itertools
-import math
-import statistics
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from kosiflow.engine import InitiativeState, fold, triggers
 from kosiflow.engine.visits import PhaseVisit, phase_visits
@@ -16,34 +13,14 @@ from kosiflow.errors import BadInput, HistoryCorrupted, NotFound
 from kosiflow.services.base import ServiceBase, projection_of, recorded
 from kosiflow.services.heads import ChainHead, HeadFinding
 from kosiflow.services.results import Progress
+from kosiflow.services.statistics import PhaseStatistics, PhaseStatisticsBuilder
 from kosiflow.store import EventRecord, Projection, ReadUnit, verify_chain
-
-SECONDS_PER_DAY = 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
     initiatives: int
     events: int
-
-
-@dataclass(frozen=True, slots=True)
-class PhaseDurations:
-    """How long completed visits of one phase of one workflow took, in days."""
-
-    workflow_id: str
-    phase: str
-    count: int
-    """Completed visits (the initiative has left the phase)."""
-    current: int
-    """Initiatives in this phase now."""
-    median_days: float | None
-    p90_days: float | None
-
-
-def _percentile(sorted_days: list[float], share: float) -> float:
-    """The nearest-rank percentile of sorted values (share in (0, 1])."""
-    return sorted_days[max(1, math.ceil(len(sorted_days) * share)) - 1]
 
 
 class AuditServices(ServiceBase):
@@ -175,36 +152,17 @@ class AuditServices(ServiceBase):
             return f"event {head.version} no longer carries the recorded hash: history rewritten"
         return None
 
-    def phase_durations(self) -> list[PhaseDurations]:
-        """Per workflow and phase: completed visits with median and 90th-percentile days (time
-        on hold included), and how many initiatives are in the phase now."""
-        now = self._clock()
-        days: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
-        current: defaultdict[tuple[str, str], int] = defaultdict(int)
+    def phase_statistics(self) -> list[PhaseStatistics]:
+        """Per workflow and phase: visits, median and 90th-percentile days, current and overdue
+        initiatives, rework and the slowest requirement (:mod:`kosiflow.services.statistics`)."""
+        builder = PhaseStatisticsBuilder(self._clock())
         with self.database.read() as unit:
             for initiative_id in list(unit.initiative_ids()):
                 projection = unit.load_projection(initiative_id)
                 if projection is None:
                     continue
-                events = (recorded(r) for r in unit.events(initiative_id))
-                for visit in phase_visits(events, now):
-                    key = (projection.workflow_id, visit.phase)
-                    if visit.left is None:
-                        current[key] += 1
-                    else:
-                        days[key].append(_days(visit.duration(now)))
-        return [
-            PhaseDurations(
-                workflow_id,
-                phase,
-                len(values := sorted(days.get((workflow_id, phase), []))),
-                current.get((workflow_id, phase), 0),
-                statistics.median(values) if values else None,
-                _percentile(values, 0.9) if values else None,
-            )
-            for workflow_id, phase in sorted(days.keys() | current.keys())
-        ]
-
-
-def _days(duration: timedelta) -> float:
-    return duration.total_seconds() / SECONDS_PER_DAY
+                definition = self.catalog.pinned(
+                    self.database, projection.workflow_id, projection.workflow_version
+                )
+                builder.add(definition, (recorded(r) for r in unit.events(initiative_id)))
+        return builder.result()

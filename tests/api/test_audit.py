@@ -70,22 +70,39 @@ def _light(api: Api, clock: Clock, title: str, agree_days: float) -> str:
     return initiative_id
 
 
-def test_phase_durations_give_count_median_and_p90_per_phase(timed: Api, clock: Clock) -> None:
+def test_phase_statistics_as_json_and_csv(timed: Api, clock: Clock) -> None:
     for title, days in (("Bank", 2), ("Beet", 6), ("Laterne", 4)):
         _light(timed, clock, title, days)
+    clock.days(100)  # every one of them is now past implement's max_days (90)
     response = timed.call("GET", "/reports/phase-durations", "renate")
     assert response.status_code == 200, response.text
     rows = {(r["workflow_id"], r["phase"]): r for r in response.json()["items"]}
-    assert rows[("light-track", "agree")] == {
-        "workflow_id": "light-track",
-        "phase": "agree",
-        "count": 3,
-        "current": 0,
-        "median_days": 4.0,
-        "p90_days": 6.0,
+    agree = rows[("light-track", "agree")]
+    assert (agree["count"], agree["current"], agree["median_days"], agree["p90_days"]) == (
+        3,
+        0,
+        4.0,
+        6.0,
+    )
+    assert agree["bottleneck"] == {
+        "kind": "item",
+        "id": "responsible_named",
+        "median_days": 0.0,
+        "visits": 3,
     }
     implement = rows[("light-track", "implement")]
-    assert (implement["count"], implement["current"], implement["median_days"]) == (0, 3, None)
+    assert (implement["count"], implement["current"], implement["overdue"]) == (0, 3, 3)
+    assert implement["median_days"] is None
+
+    as_csv = timed.client.get(
+        "/api/v1/reports/phase-durations", params={"format": "csv"}, headers=timed.headers("jana")
+    )
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert [(r["phase"], r["count"], r["overdue"]) for r in table] == [
+        ("agree", "3", "0"),
+        ("implement", "0", "3"),
+    ]
     assert_problem(timed.client.get("/api/v1/reports/phase-durations"), 401)
 
 

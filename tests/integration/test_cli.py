@@ -192,3 +192,14 @@ def test_export_streams_every_event_to_stdout_or_a_file(kosiflow: Run, tmp_path:
     assert len(rows) - 1 == sum(1 for line in lines if line["initiative_id"] == first)
     assert "is no ISO 8601 time" in kosiflow("export", "--since", "gestern", expect=2)
     assert "'xml' is none of jsonl, csv" in kosiflow("export", "--format", "xml", expect=2)
+
+
+def test_stats_as_table_and_json(kosiflow: Run) -> None:
+    kosiflow("demo")
+    rows = json.loads(kosiflow("stats", "--json"))
+    phases = {(r["workflow_id"], r["phase"]) for r in rows}
+    assert ("kosi-lab", "initiation") in phases
+    assert sum(r["current"] for r in rows) == 6
+    table = kosiflow("--lang", "de", "stats")
+    assert "Überfällig" in table
+    assert "initiation" in table
