@@ -6,7 +6,7 @@ Dates follow the published milestones where they are known; the people are ficti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from kosiflow.engine import Actor
 from kosiflow.services import Services
@@ -110,20 +110,20 @@ def _bicycle_garages(story: _Story) -> None:
         "challenge_defined",
         "Bürgerbudget-Vorschlag: sichere Fahrradboxen in Altbauquartieren",
     )
+    s.tick("2017-06-30", "jana", "kickoff_dialogue", "Protokoll 1. Stadtdialog, Juni 2017")
     s.tick("2017-07-03", "thomas", "mandate_secured", "Beschluss Bezirksvertretung Elberfeld")
     s.tick("2017-09-20", "lena", "actor_mapping", "Akteurskarte Wuppertal Institut, Stand 09/2017")
     s.tick("2017-10-10", "jana", "core_team_named")
     s.waive("2017-10-12", "thomas", "resources_clarified", "Räume stellt das Wuppertal Institut")
-    s.tick("2017-06-30", "jana", "kickoff_dialogue", "Protokoll 1. Stadtdialog, Juni 2017")
     s.approve("2017-11-20", "start_co_creation", "thomas")
     s.fire("2017-11-24", "jana", "start_co_creation", "Runder Tisch am Wuppertal Institut")
-    _co_create(s, "2018", "lockable bike/pedelec boxes rented monthly")
+    _co_create(s, "2018-01-15", "lockable bike/pedelec boxes rented monthly")
     s.approve("2018-06-04", "start_prototyping", "thomas", "aylin")
     s.fire("2018-06-05", "jana", "start_prototyping")
     s.tick("2018-09-14", "thomas", "permits_cleared", "Sondernutzungserlaubnis 2018/117")
     s.tick("2018-10-01", "markus", "prototype_set_up", "Fotos: 6 Boxen Luisenviertel")
     s.fire("2018-12-10", "jana", "rework", "Standort und Preis passen nicht zur Nachfrage")
-    _co_create(s, "2019", "neuer Standort gemeinsam mit Anwohnenden gewählt")
+    _co_create(s, "2019-01-15", "neuer Standort gemeinsam mit Anwohnenden gewählt")
     s.approve("2019-03-18", "start_prototyping", "thomas", "aylin")
     s.fire("2019-03-20", "jana", "start_prototyping", "Zweiter Standort am Ölberg")
     s.tick("2019-03-28", "markus", "prototype_set_up", "Fotos: 8 Boxen am Ölberg")
@@ -136,13 +136,17 @@ def _bicycle_garages(story: _Story) -> None:
     s.tick("2019-06-20", "jana", "carrier_named", "Wohnungsgenossenschaft betreibt die Boxen")
 
 
-def _co_create(s: _Story, year: str, concept: str) -> None:
-    s.tick(f"{year}-01-15", "jana", "round_table_held", f"Protokoll Runder Tisch {year}")
-    s.tick(f"{year}-02-12", "aylin", "needs_documented", "Umfrage: Altbaustraßen ohne Keller")
-    s.tick(f"{year}-02-20", "jana", "ideas_prioritised")
-    s.tick(f"{year}-02-26", "thomas", "concept_agreed", f"Konzeptpapier: {concept}")
-    s.tick(f"{year}-03-05", "markus", "commitments_made", "Absichtserklärung Genossenschaft")
-    s.tick(f"{year}-03-08", "lena", "test_plan", "Testplan mit Auslastungszielen")
+def _co_create(s: _Story, start: str, concept: str) -> None:
+    def day(offset: int) -> str:
+        return (date.fromisoformat(start) + timedelta(days=offset)).isoformat()
+
+    year = start[:4]
+    s.tick(day(0), "jana", "round_table_held", f"Protokoll Runder Tisch {year}")
+    s.tick(day(28), "aylin", "needs_documented", "Umfrage: Altbaustraßen ohne Keller")
+    s.tick(day(36), "jana", "ideas_prioritised")
+    s.tick(day(42), "thomas", "concept_agreed", f"Konzeptpapier: {concept}")
+    s.tick(day(49), "markus", "commitments_made", "Absichtserklärung Genossenschaft")
+    s.tick(day(52), "lena", "test_plan", "Testplan mit Auslastungszielen")
 
 
 def _social_innovation_center(story: _Story) -> None:
@@ -226,7 +230,7 @@ def _wuppertal_lab(story: _Story, child: _Story, child2: _Story, child3: _Story)
         "2018-01-08", "jana", "kosi-lab", "Belebung leerstehender Ladenlokale", lab
     )
     _initiation(shops, "2018", "Leerstand in der Elberfelder Nordstadt beleben")
-    _co_create(shops, "2018", "Pop-up-Laden als Test")
+    _co_create(shops, "2018-02-09", "Pop-up-Laden als Test")
     shops.approve("2018-04-10", "start_prototyping", "thomas", "aylin")
     shops.fire("2018-04-12", "jana", "start_prototyping", "Pop-up-Laden ab Mai")
     shops.tick("2018-05-02", "markus", "prototype_set_up", "Pop-up-Laden Luisenstraße")

@@ -259,7 +259,7 @@ class CommandServices(ServiceBase):
         initiative_id: str,
         command: Command,
         actor: Actor,
-        when: datetime,
+        when: datetime | None,
         expected_version: int | None,
     ) -> _Written | None:
         """Apply the command to the cached state, if there is one and it is still current.
@@ -296,13 +296,28 @@ class CommandServices(ServiceBase):
             raise CommandRefused(outcome.blockers)
         return outcome
 
-    def _when(self, at: datetime | None) -> datetime:
-        """The time events are recorded at: now, or a given aware time, in UTC."""
+    @staticmethod
+    def _when(at: datetime | None) -> datetime | None:
+        """A given time to record events at, checked and in UTC; None for now."""
         if at is None:
-            return self._clock()
+            return None
         if at.tzinfo is None:
             raise BadInput("at", "a time needs its time zone (e.g. +00:00)")
         return at.astimezone(UTC)
+
+    def _moment(self, state: InitiativeState, at: datetime | None) -> datetime:
+        """When the events are recorded: never before the initiative's last event, so that
+        every history runs forward in time. A given time before it is refused; the clock is
+        held at it (the clocks of several machines may disagree by a little)."""
+        last = state.updated_at
+        if at is None:
+            now = self._clock()
+            return now if last is None or now >= last else last
+        if last is not None and at < last:
+            raise BadInput(
+                "at", f"{at.isoformat()} is before the initiative's last event ({last.isoformat()})"
+            )
+        return at
 
     def _append(
         self,
@@ -310,8 +325,9 @@ class CommandServices(ServiceBase):
         state: InitiativeState,
         events: list[Event],
         actor: Actor,
-        when: datetime,
+        at: datetime | None,
     ) -> _Written:
+        when = self._moment(state, at)
         new_events = [self._new_event(event, actor, when) for event in events]
         new_state = state
         for new, event in zip(new_events, events, strict=True):

@@ -235,3 +235,22 @@ def test_a_participant_needs_a_name(services: Services) -> None:
     with pytest.raises(BadInput, match="name"):
         services.add_participant(initiative, "   ", "science", coord)
     assert services.state(initiative).version == 1
+
+
+def test_a_history_always_runs_forward_in_time(database_url: str) -> None:
+    now = [datetime(2026, 5, 4, 12, 0, tzinfo=UTC)]
+    services = Services(open_database(database_url), CATALOG, clock=lambda: now[0])
+    CATALOG.register(services.database)
+    try:
+        coord = _actor(services, "Jana", "coordinator")
+        initiative_id = services.create("kosi-lab", "Fahrradgaragen", coord).initiative_id
+        earlier = datetime(2026, 5, 1, tzinfo=UTC)
+        with pytest.raises(BadInput, match="before the initiative's last event"):
+            services.note(initiative_id, "nachgetragen", coord, at=earlier)
+        now[0] -= timedelta(seconds=3)  # another machine's clock, a little behind
+        services.note(initiative_id, "Auftakt", coord)
+        times = [r.at for r in services.history(initiative_id)]
+        assert times == sorted(times)
+        assert times[1] == datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+    finally:
+        services.database.close()
