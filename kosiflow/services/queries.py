@@ -23,6 +23,7 @@ from kosiflow.store import (
     WriteUnit,
     canonical_json,
     verify_chain,
+    verify_stored,
 )
 
 
@@ -97,8 +98,8 @@ class QueryServices(ServiceBase):
             projection = unit.load_projection(initiative_id)
             if projection is None:
                 raise NotFound("initiative", initiative_id)
-            return verify_chain(
-                unit.events(initiative_id),
+            return verify_stored(
+                unit.stored_events(initiative_id),
                 head_hash=projection.head_hash,
                 version=projection.version,
             )

@@ -9,6 +9,7 @@ from kosiflow.store.chain import (
     compute_hash,
     record_hash,
     verify_chain,
+    verify_stored,
 )
 from kosiflow.store.database import Database, open_database
 from kosiflow.store.migrate import current_revision, head_revision, upgrade
@@ -43,4 +44,5 @@ __all__ = [
     "record_hash",
     "upgrade",
     "verify_chain",
+    "verify_stored",
 ]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from typing import Any
 
 from kosiflow.store.columns import iso_utc
 from kosiflow.store.records import GENESIS_HASH, EventRecord, JsonObject
@@ -32,6 +33,9 @@ def compact_encoder(*, sort_keys: bool) -> Callable[[object], str]:
     )
     return lambda value: "".join(chunks(value, 0))
 
+
+_string = encode_basestring
+"""A str as canonical JSON spells it (non-ASCII kept, as ``ensure_ascii=False``)."""
 
 canonical_json = compact_encoder(sort_keys=True)
 """The one JSON spelling used for hashing and storing payloads: equal to ``json.dumps(value,
@@ -92,16 +96,21 @@ class VerifyResult:
     problem: str | None = None
 
 
-def _problem(record: EventRecord, expected_seq: int, expected_prev: str) -> tuple[int, str] | None:
-    """What is wrong with ``record`` at position ``expected_seq``, or None when it fits."""
-    if record.seq != expected_seq:
-        if record.seq > expected_seq:
-            return expected_seq, f"event {expected_seq} is missing (next stored is {record.seq})"
-        return record.seq, f"event {record.seq} appears again after event {expected_seq - 1}"
-    if record.hash != record_hash(record):
-        return record.seq, f"event {record.seq} was changed (its hash does not match)"
-    if record.prev_hash != expected_prev:
-        return record.seq, f"event {record.seq} does not follow event {record.seq - 1}"
+Link = tuple[int, str, str, str]
+"""What the chain check needs of one event: seq, prev_hash, hash, and the hash recomputed."""
+
+
+def _problem(link: Link, expected_seq: int, expected_prev: str) -> tuple[int, str] | None:
+    """What is wrong with the event at position ``expected_seq``, or None when it fits."""
+    seq, prev_hash, stored, recomputed = link
+    if seq != expected_seq:
+        if seq > expected_seq:
+            return expected_seq, f"event {expected_seq} is missing (next stored is {seq})"
+        return seq, f"event {seq} appears again after event {expected_seq - 1}"
+    if stored != recomputed:
+        return seq, f"event {seq} was changed (its hash does not match)"
+    if prev_hash != expected_prev:
+        return seq, f"event {seq} does not follow event {seq - 1}"
     return None
 
 
@@ -114,14 +123,37 @@ def verify_chain(
     reorders and insertions (``prev_hash`` not the previous row's hash). Given the projection's
     ``head_hash`` and ``version``, it also detects rows cut from or forged onto the end.
     """
+    links = ((r.seq, r.prev_hash, r.hash, record_hash(r)) for r in records)
+    return _verify_links(links, head_hash, version)
+
+
+def verify_stored(
+    rows: Iterable[Sequence[Any]], *, head_hash: str | None = None, version: int | None = None
+) -> VerifyResult:
+    """:func:`verify_chain` on stored rows as they come from the database (columns of
+    ``select_events``), hashing the stored payload text as it is: no decoding and re-encoding,
+    so about twice as fast. A payload respelled in the database counts as changed."""
+    return _verify_links(((r[1], r[7], r[8], _row_hash(r)) for r in rows), head_hash, version)
+
+
+def _row_hash(row: Sequence[Any]) -> str:
+    at = row[5] if isinstance(row[5], str) else iso_utc(row[5])
+    head = f"[{_string(row[0])},{row[1]},{_string(row[2])},{row[3]},{_string(row[4])},"
+    text = f"{head}{_string(at)},{row[6]},{_string(row[7])}]"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _verify_links(
+    links: Iterable[Link], head_hash: str | None, version: int | None
+) -> VerifyResult:
     expected_prev = GENESIS_HASH
     checked = 0
-    for record in records:
-        found = _problem(record, checked + 1, expected_prev)
+    for link in links:
+        found = _problem(link, checked + 1, expected_prev)
         if found is not None:
             return VerifyResult(False, checked, *found)
         checked += 1
-        expected_prev = record.hash
+        expected_prev = link[2]
     if version is not None and version != checked:
         bad = min(version, checked) + 1
         return VerifyResult(

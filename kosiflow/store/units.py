@@ -129,6 +129,11 @@ class ReadUnit:
         for row in self._db.stream(self._db.sql.select_events, {"id": initiative_id}):
             yield _event_record(row)
 
+    def stored_events(self, initiative_id: str) -> Iterator[Row]:
+        """The initiative's event rows as stored (payload as text), streamed, for
+        :func:`verify_stored`."""
+        yield from self._db.stream(self._db.sql.select_events, {"id": initiative_id})
+
     def initiative_ids(self) -> Iterator[str]:
         """Every initiative's id, in order of creation."""
         for row in self._db.stream(self._db.sql.select_initiative_ids, {}):

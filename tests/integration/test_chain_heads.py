@@ -19,7 +19,7 @@ from kosiflow.engine import Actor
 from kosiflow.errors import BadInput
 from kosiflow.services import Services
 from kosiflow.services.heads import ChainHead, heads_document, read_heads_document
-from kosiflow.store import open_database, record_hash
+from kosiflow.store import canonical_json, open_database, record_hash
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 KEY = b"geheimer Pruefschluessel"
@@ -65,7 +65,7 @@ def _rewrite_wholesale(services: Services, initiative_id: str) -> None:
                     "WHERE initiative_id = :id AND seq = :seq"
                 ),
                 {
-                    "payload": json.dumps(record.payload, sort_keys=True, separators=(",", ":")),
+                    "payload": canonical_json(record.payload),
                     "prev": record.prev_hash,
                     "hash": record.hash,
                     "id": initiative_id,

@@ -24,6 +24,7 @@ from kosiflow.store import (
     open_database,
     record_hash,
     verify_chain,
+    verify_stored,
 )
 from kosiflow.store.tables import Base
 from tests.integration.store_helpers import BERLIN, DEFINITION, T0, define, event, grow, projection
@@ -84,6 +85,10 @@ class EventStoreContract:
         assert stored.version == 5
         assert stored.head_hash == history[-1].hash
         assert verify_chain(history, head_hash=stored.head_hash, version=5).ok
+        with db.read() as unit:
+            rows = list(unit.stored_events(iid))
+        assert verify_stored(rows, head_hash=stored.head_hash, version=5).ok
+        assert not verify_stored(rows[:4], head_hash=stored.head_hash, version=5).ok
 
     def test_appending_against_a_stale_version_conflicts(self, db: Database) -> None:
         iid = _new_id()
@@ -278,6 +283,7 @@ class EventStoreContract:
                 connection.execute(text(f"{statement} AND initiative_id = :id"), {"id": iid})
         with db.read() as unit:
             result = verify_chain(unit.events(iid))
+            assert verify_stored(unit.stored_events(iid)) == result  # the fast path agrees
         assert not result.ok
         assert result.first_bad_seq == first_bad
         assert result.problem is not None
@@ -307,6 +313,7 @@ class EventStoreContract:
             )
         with db.read() as unit:
             result = verify_chain(unit.events(iid))
+            assert verify_stored(unit.stored_events(iid)) == result
             assert verify_chain(list(unit.events(iid))[:3]).ok  # the forgery itself is sound
         assert (result.ok, result.first_bad_seq, result.events_checked) == (False, 4, 3)
 
