@@ -17,9 +17,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-## run: load the demo initiatives into a SQLite file and show them
+## run: serve kosiflow on http://127.0.0.1:8000 from a SQLite file (the demo loaded on first start)
 run: $(VENV)/.installed
-	$(BIN)/kosiflow --database $(DATABASE) demo
+	$(BIN)/kosiflow --database $(DATABASE) serve
 
 ## lint: ruff, ruff format --check, mypy --strict
 lint: $(VENV)/.installed

@@ -2,7 +2,9 @@
 
 from fastapi import FastAPI
 
-from api import problems
+from api import docs, pages, problems
+from api.deps import StrictQuery
+from api.limits import BodyLimit
 from api.routes import actions, audit, health, initiatives, workflows
 from kosiflow.services import Services
 
@@ -17,11 +19,16 @@ def create_app(services: Services) -> FastAPI:
         summary="Workflow engine for municipal social-innovation labs (KoSI-Labs).",
         version="1",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=None,  # FastAPI's docs page loads Swagger UI from a CDN; we ship no CDN assets
+        docs_url=None,  # FastAPI's docs page loads Swagger UI from a CDN; api/docs.py serves ours
         redoc_url=None,
+        # Any request may meet these, whatever its route: a body over the limit, a failure.
+        responses=problems.problem_responses(413, 500, 503),
     )
+    app.add_middleware(BodyLimit)
     app.state.services = services
     problems.install(app)
+    docs.install(app, PREFIX)
     for module in (health, workflows, initiatives, actions, audit):
-        app.include_router(module.router, prefix=PREFIX)
+        app.include_router(module.router, prefix=PREFIX, dependencies=[StrictQuery])
+    pages.install(app)
     return app

@@ -1,12 +1,23 @@
-"""The request's ingredients, as ``Annotated`` aliases: services, actor, language, preconditions."""
+"""The request's ingredients, as ``Annotated`` aliases: services, actor, language, preconditions.
 
+A dependency that does no I/O is ``async def``: FastAPI runs a plain ``def`` one in the thread
+pool, and that hop costs more than the work (about 60 µs of CPU in-process, several times that
+under load; bench/README.md). Only those that wait on the database stay plain ``def``.
+"""
+
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 
-from api.views import ProgressOut, after_write
+from api.views import answer_write
 from kosiflow.engine import Actor
 from kosiflow.errors import BadInput, PermissionDenied
 from kosiflow.services import CommandResult, Services, WriteOptions
@@ -20,7 +31,7 @@ READ_ONLY_ROLES = frozenset({"auditor", "admin"})
 _bearer = HTTPBearer(auto_error=False, description="An API token (`kosiflow users add`).")
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -46,7 +57,7 @@ def get_actor(
 ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
-def get_writer(actor: ActorDep) -> Actor:
+async def get_writer(actor: ActorDep) -> Actor:
     """The actor of a write: a user holding only read-only roles is refused (403)."""
     if actor.roles <= READ_ONLY_ROLES:
         raise PermissionDenied(actor.id, "change initiatives")
@@ -73,7 +84,7 @@ def language_of(header: str | None) -> str:
     return min(ranked)[2] if ranked else LANGUAGES[0]
 
 
-def get_language(
+async def get_language(
     accept_language: Annotated[str | None, Header(description="de or en (default en)")] = None,
 ) -> str:
     return language_of(accept_language)
@@ -82,27 +93,49 @@ def get_language(
 LangDep = Annotated[str, Depends(get_language)]
 
 
-def get_if_match(
+def _from_iso_8601(value: object) -> object:
+    """A moment given as text must be ISO 8601 (pydantic alone takes a number as Unix time)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+Iso8601 = BeforeValidator(_from_iso_8601)
+"""For a ``datetime`` query parameter: only ISO 8601 text, as the document says (422 else)."""
+
+
+IF_MATCH_PATTERN = r'^[ \t]*(\*|(W/)?"?[0-9]+"?)[ \t]*$'
+"""A version as our ETag (``"7"``, ``W/"7"`` or ``7``, ASCII digits only) or ``*``."""
+
+
+async def get_if_match(
     if_match: Annotated[
-        str | None, Header(description='The version you last saw, as its ETag (e.g. "7").')
+        str | None,
+        Header(
+            description='The version you last saw, as its ETag (e.g. "7"); * for any.',
+            json_schema_extra={"pattern": IF_MATCH_PATTERN},
+        ),
     ] = None,
 ) -> int | None:
-    """The expected version from ``If-Match`` (``"7"``, ``W/"7"`` or ``7``); ``*`` is none."""
-    if if_match is None or if_match.strip() == "*":
+    """The expected version from ``If-Match``; ``*`` is none."""
+    if if_match is None:
         return None
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if re.match(IF_MATCH_PATTERN, if_match) is None:
         raise BadInput("If-Match", 'expected the version as an ETag, e.g. "7"')
-    return int(text)
+    text = if_match.strip(" \t").removeprefix("W/").strip('"')
+    return None if text == "*" else int(text)
 
 
 IfMatchDep = Annotated[int | None, Depends(get_if_match)]
 
 
-def get_idempotency_key(
+async def get_idempotency_key(
     idempotency_key: Annotated[
         str | None,
-        Header(max_length=200, description="Repeat a write safely: the first answer is reused."),
+        Header(
+            max_length=200,
+            description="Repeat a write safely: a repeat under the same key records nothing and "
+            "gets the first answer again (Idempotent-Replayed: true); the same key with another "
+            "request is 422 (idempotency-mismatch).",
+        ),
     ] = None,
 ) -> str | None:
     return idempotency_key
@@ -121,22 +154,34 @@ class Write:
     lang: str
     options: WriteOptions
     response: Response
+    status_code: int
+    """The success status the route declares (200, or 201 where the write adds something)."""
 
-    def answer(self, result: CommandResult) -> ProgressOut:
-        """The progress after the write, with its ETag."""
-        return after_write(self.services, result, self.actor, self.lang, self.response)
+    def answer(self, result: CommandResult) -> Response:
+        """The progress after the write, with its ETag, as a ready response."""
+        return answer_write(
+            self.services,
+            result,
+            self.actor,
+            self.lang,
+            self.response,
+            status_code=self.status_code,
+        )
 
 
-def get_write(
+async def get_write(
     services: ServicesDep,
     actor: WriterDep,
     lang: LangDep,
     version: IfMatchDep,
     key: IdempotencyKeyDep,
+    request: Request,
     response: Response,
 ) -> Write:
     options: WriteOptions = {"expected_version": version, "idempotency_key": key}
-    return Write(services, actor, lang, options, response)
+    route = request.scope.get("route")
+    status_code = route.status_code if isinstance(route, APIRoute) and route.status_code else 200
+    return Write(services, actor, lang, options, response, status_code)
 
 
 WriteDep = Annotated[Write, Depends(get_write)]
@@ -146,7 +191,7 @@ AUDIT_ROLES = frozenset({"auditor", "admin"})
 """Roles that may export every event."""
 
 
-def get_auditor(actor: ActorDep) -> Actor:
+async def get_auditor(actor: ActorDep) -> Actor:
     """The actor of an audit read across all initiatives: auditors and admins only (403)."""
     if not actor.roles & AUDIT_ROLES:
         raise PermissionDenied(actor.id, "export histories (auditor or admin only)")
@@ -154,3 +199,36 @@ def get_auditor(actor: ActorDep) -> Actor:
 
 
 AuditorDep = Annotated[Actor, Depends(get_auditor)]
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route and its dependencies read."""
+    names = {field.alias for field in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_names(dependency)
+    return names
+
+
+async def reject_unknown_query(request: Request) -> None:
+    """Unknown and repeated query parameters are 422, as unknown body fields are: a misspelt
+    or repeated filter must not silently widen a list (no query parameter takes a list)."""
+    route = request.scope.get("route")
+    if not request.scope["query_string"] or not isinstance(route, APIRoute):
+        return
+    known = _query_names(route.dependant)
+    given = [name for name, _ in request.query_params.multi_items()]
+    errors = [
+        {"type": "extra_forbidden", "loc": ("query", name), "msg": "Unknown query parameter"}
+        for name in dict.fromkeys(given)
+        if name not in known
+    ] + [
+        {"type": "repeated", "loc": ("query", name), "msg": "Give this parameter only once"}
+        for name in dict.fromkeys(given)
+        if name in known and given.count(name) > 1
+    ]
+    if errors:
+        raise RequestValidationError(errors)
+
+
+StrictQuery = Depends(reject_unknown_query)
+"""For the API's routers: refuse query parameters the route does not read."""

@@ -23,7 +23,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from api.deps import language_of
@@ -51,6 +51,7 @@ _TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     412: "Precondition failed",
+    413: "Content too large",
     422: "Invalid input",
     500: "Internal error",
     503: "Service unavailable",
@@ -72,6 +73,27 @@ class ProblemDetailOut(BaseModel):
 
 class ProblemOut(BaseModel):
     """RFC 9457 problem details; ``errors`` lists every reason."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "urn:kosiflow:problem:command-refused",
+                    "title": "Conflict",
+                    "status": 409,
+                    "detail": "Checklist item 'Mandate or sponsor secured' is not done yet.",
+                    "errors": [
+                        {
+                            "code": "item_open",
+                            "message": "Checklist item 'Mandate or sponsor secured' is not "
+                            "done yet.",
+                            "params": {"item": "mandate_secured", "phase": "initiation"},
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     type: str = Field(examples=["urn:kosiflow:problem:command-refused"])
     title: str = Field(examples=["Conflict"])
@@ -175,10 +197,19 @@ def _validation_error(_request: Request, exc: RequestValidationError) -> JSONRes
                 code=str(error["type"]),
                 message=str(error["msg"]),
                 field=".".join(str(part) for part in error["loc"]),
+                params=_bounds(context),
                 allowed=None if expected is None else _alternatives(str(expected)),
             )
         )
     return problem(422, "invalid-input", "The request is not valid.", errors)
+
+
+_BOUNDS = ("ge", "gt", "le", "lt", "min_length", "max_length")
+
+
+def _bounds(context: Mapping[str, Any]) -> dict[str, str | int]:
+    """The limits a value broke, as pydantic names them (``{"le": 100}``)."""
+    return {k: v for k, v in context.items() if k in _BOUNDS and isinstance(v, int)}
 
 
 def _alternatives(expected: str) -> list[str]:

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from kosiflow.engine import Actor, Blocker
 from kosiflow.services import CommandResult, Progress, Services
@@ -68,8 +68,78 @@ class PhaseOut(BaseModel):
     entered_at: datetime | None
 
 
+_JANA: dict[str, JsonValue] = {"id": "p-b0b026e8587a48c08b786b5446da3b6a", "name": "Jana Becker"}
+PROGRESS_EXAMPLE: dict[str, JsonValue] = {
+    "id": "4f8da6ab-f760-4349-a675-25b11d7b785d",
+    "title": "Fahrradgaragen im Quartier",
+    "description": "Sichere Fahrradboxen in Altbauquartieren ohne Keller",
+    "parent_id": None,
+    "workflow_id": "kosi-lab",
+    "workflow_version": 1,
+    "phase": {
+        "id": "consolidation",
+        "title": "Consolidation",
+        "visit": 1,
+        "entered_at": "2019-06-05T10:00:00Z",
+    },
+    "ended": False,
+    "hold": None,
+    "checklist": [
+        {
+            "id": "carrier_named",
+            "title": "Long-term host organisation named",
+            "optional": False,
+            "status": "done",
+            "by": _JANA,
+            "at": "2019-06-20T10:00:00Z",
+            "evidence": "Wohnungsgenossenschaft betreibt die Boxen",
+            "note": None,
+            "reason": None,
+        },
+        {
+            "id": "funding_secured",
+            "title": "Follow-up funding secured",
+            "optional": False,
+            "status": "open",
+            "by": None,
+            "at": None,
+            "evidence": None,
+            "note": None,
+            "reason": None,
+        },
+    ],
+    "percent_done": 50,
+    "triggers": [
+        {
+            "trigger": "complete",
+            "title": "Complete",
+            "target": "completed",
+            "may_fire": False,
+            "blockers": [
+                {
+                    "code": "item_open",
+                    "params": {"item": "funding_secured", "phase": "consolidation"},
+                    "message": "Checklist item 'Follow-up funding secured' is not done yet.",
+                }
+            ],
+            "approvals": [],
+        }
+    ],
+    "participants": [
+        {
+            "person": {"id": "p-1a91717db4b145d1a35b7084d2ef2a63", "name": "Thomas Krüger"},
+            "role": "administration",
+        }
+    ],
+    "version": 42,
+}
+"""What the progress of the demo's bicycle garages looks like (shortened), for the API docs."""
+
+
 class ProgressOut(BaseModel):
     """An initiative as a coordinator sees it: where it stands and what blocks the next step."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PROGRESS_EXAMPLE]})
 
     id: str
     title: str
@@ -171,17 +241,54 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def show(progress: Progress, lang: str, response: Response) -> ProgressOut:
-    """The progress view, with its version as the response's ETag."""
+_PROGRESS_JSON = ProgressOut.__pydantic_serializer__
+
+
+def show(progress: Progress, lang: str, response: Response, *, status_code: int = 200) -> Response:
+    """The progress view as a JSON response, with its version as the ETag and the headers set
+    on ``response`` (the route's own), ready to send.
+
+    A route returns it as it is: FastAPI would otherwise validate the returned model again, and
+    for a plain ``def`` route it does that in the thread pool, one more hop per request
+    (bench/README.md). The model was validated when it was built; the JSON is what FastAPI
+    would have sent.
+    """
     response.headers["ETag"] = etag(progress.state.version)
-    return progress_out(progress, lang)
+    body = _PROGRESS_JSON.to_json(progress_out(progress, lang), by_alias=True)
+    answer = Response(body, status_code, media_type="application/json")
+    answer.headers.raw.extend(response.headers.raw)
+    return answer
+
+
+def _progress_after(
+    services: Services, result: CommandResult, actor: Actor, response: Response
+) -> Progress:
+    """The initiative's progress after a write; a repeated request gets the progress right
+    after the first one, with ``Idempotent-Replayed: true``."""
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return services.progress_after(result, actor)
 
 
 def after_write(
     services: Services, result: CommandResult, actor: Actor, lang: str, response: Response
 ) -> ProgressOut:
-    """What every write answers: the initiative's progress after it (``Idempotent-Replayed``
-    tells a repeated request apart)."""
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return show(services.progress(result.initiative_id, actor), lang, response)
+    """What every write answers: the initiative's progress after it, with its ETag (see
+    :func:`_progress_after`)."""
+    progress = _progress_after(services, result, actor, response)
+    response.headers["ETag"] = etag(progress.state.version)
+    return progress_out(progress, lang)
+
+
+def answer_write(
+    services: Services,
+    result: CommandResult,
+    actor: Actor,
+    lang: str,
+    response: Response,
+    *,
+    status_code: int = 200,
+) -> Response:
+    """:func:`after_write` as a ready response (see :func:`show`)."""
+    progress = _progress_after(services, result, actor, response)
+    return show(progress, lang, response, status_code=status_code)

@@ -1,6 +1,6 @@
 """The writes on one initiative. Each answers the progress after it, with the new ETag."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import WriteDep
@@ -9,10 +9,19 @@ from api.views import ProgressOut
 
 router = APIRouter(prefix="/initiatives/{initiative_id}", tags=["initiatives"])
 
-_RESPONSES = {
-    200: {"description": "The progress after the write.", "headers": {"ETag": {}}},
-    **problem_responses(401, 403, 404, 409, 412, 422),
+_HEADERS = {
+    "ETag": {"description": "The new version.", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "true when an Idempotency-Key repeated an earlier request.",
+        "schema": {"type": "string"},
+    },
 }
+_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 412, 422)
+_RESPONSES = {
+    200: {"description": "The progress after the write.", "headers": _HEADERS},
+    **_PROBLEMS,
+}
+_CREATED = {201: {"description": "The progress after the write.", "headers": _HEADERS}, **_PROBLEMS}
 
 Reason = Field(min_length=1, max_length=2000)
 
@@ -22,15 +31,27 @@ class _In(BaseModel):
 
 
 class TickIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"evidence": "Protokoll 1. Stadtdialog", "note": "Fotos im Anhang"}]
+        }
+    )
+
     evidence: str | None = Field(default=None, max_length=2000, examples=["https://…/protocol"])
     note: str | None = Field(default=None, max_length=5000)
 
 
 class ReopenIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Das Kernteam hat sich geändert"}]}
+    )
+
     reason: str = Reason
 
 
 class ApprovalIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"trigger": "start_co_creation"}]})
+
     trigger: str = Field(min_length=1, max_length=100, examples=["start_co_creation"])
     role: str | None = Field(
         default=None, max_length=100, description="The role you sign for, if you hold several."
@@ -38,25 +59,43 @@ class ApprovalIn(_In):
 
 
 class ParticipantIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Aylin Demir", "role": "civil_society"}]}
+    )
+
     name: str = Field(min_length=1, max_length=200)
     role: str = Field(min_length=1, max_length=100, description="The sector they bring.")
     contact: str | None = Field(default=None, max_length=200)
 
 
 class TransitionIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"trigger": "start_co_creation", "reason": "Runder Tisch"}]}
+    )
+
     trigger: str = Field(min_length=1, max_length=100)
     reason: str | None = Field(default=None, max_length=2000)
 
 
 class HoldIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Haushaltssperre bis zum Ratsbeschluss"}]}
+    )
+
     reason: str = Reason
 
 
 class ResumeIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Haushalt freigegeben"}]})
+
     reason: str | None = Field(default=None, max_length=2000)
 
 
 class NoteIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "Ratsvorlage zum Mehrwegsystem ist in Arbeit"}]}
+    )
+
     text: str = Field(min_length=1, max_length=10000)
 
 
@@ -66,7 +105,7 @@ def tick(
     item: str,
     body: TickIn,
     write: WriteDep,
-) -> ProgressOut:
+) -> Response:
     """Tick a checklist item of the current phase."""
     return write.answer(
         write.services.tick(
@@ -86,7 +125,7 @@ def reopen(
     item: str,
     body: ReopenIn,
     write: WriteDep,
-) -> ProgressOut:
+) -> Response:
     """Reopen a done or waived item (sign-offs that depended on it are withdrawn)."""
     return write.answer(
         write.services.reopen(initiative_id, item, body.reason, write.actor, **write.options)
@@ -98,7 +137,7 @@ def approve(
     initiative_id: str,
     body: ApprovalIn,
     write: WriteDep,
-) -> ProgressOut:
+) -> Response:
     """Sign off a gate (a step that needs approvals) for one of your roles."""
     return write.answer(
         write.services.approve(
@@ -107,12 +146,12 @@ def approve(
     )
 
 
-@router.post("/participants", status_code=201, response_model=ProgressOut, responses=_RESPONSES)
+@router.post("/participants", status_code=201, response_model=ProgressOut, responses=_CREATED)
 def add_participant(
     initiative_id: str,
     body: ParticipantIn,
     write: WriteDep,
-) -> ProgressOut:
+) -> Response:
     """Add a participant and the sector they bring (their name stays outside the history)."""
     return write.answer(
         write.services.add_participant(
@@ -126,7 +165,7 @@ def fire(
     initiative_id: str,
     body: TransitionIn,
     write: WriteDep,
-) -> ProgressOut:
+) -> Response:
     """Take a step to another phase; 409 lists every blocker."""
     return write.answer(
         write.services.fire(
@@ -140,7 +179,7 @@ def hold(
     initiative_id: str,
     body: HoldIn,
     write: WriteDep,
-) -> ProgressOut:
+) -> Response:
     """Put the initiative on hold; nothing changes until it is resumed."""
     return write.answer(
         write.services.hold(initiative_id, body.reason, write.actor, **write.options)
@@ -152,7 +191,7 @@ def resume(
     initiative_id: str,
     body: ResumeIn,
     write: WriteDep,
-) -> ProgressOut:
+) -> Response:
     """Resume an initiative on hold."""
     return write.answer(
         write.services.resume(initiative_id, write.actor, reason=body.reason, **write.options)
@@ -164,6 +203,6 @@ def note(
     initiative_id: str,
     body: NoteIn,
     write: WriteDep,
-) -> ProgressOut:
+) -> Response:
     """Add a note to the history."""
     return write.answer(write.services.note(initiative_id, body.text, write.actor, **write.options))

@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ActorDep, AuditorDep, ServicesDep
+from api.deps import ActorDep, AuditorDep, Iso8601, ServicesDep
 from api.problems import problem_responses
 from kosiflow.errors import BadInput
 from kosiflow.services.exports import EXPORT_COLUMNS, export_lines
@@ -46,8 +46,10 @@ def export(
     format: Annotated[Literal["jsonl", "csv"], Query(description="jsonl or csv")] = "jsonl",
     workflow: Annotated[str | None, Query(max_length=100)] = None,
     initiative: Annotated[str | None, Query(max_length=100)] = None,
-    since: Annotated[datetime | None, Query(description="From this time on (inclusive).")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time.")] = None,
+    since: Annotated[
+        datetime | None, Query(description="From this time on (inclusive)."), Iso8601
+    ] = None,
+    until: Annotated[datetime | None, Query(description="Before this time."), Iso8601] = None,
 ) -> StreamingResponse:
     """Stream every event (auditors and admins): JSON Lines or CSV, with hashes to verify."""
     for name, moment in (("since", since), ("until", until)):
@@ -92,6 +94,33 @@ class PhaseStatisticsOut(BaseModel):
 
 
 class PhaseStatisticsPageOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "workflow_id": "kosi-lab",
+                            "phase": "initiation",
+                            "count": 5,
+                            "current": 0,
+                            "overdue": 0,
+                            "rework": 0,
+                            "median_days": 41.0,
+                            "p90_days": 165.0,
+                            "bottleneck": {
+                                "kind": "approval",
+                                "id": "start_co_creation:administration",
+                                "median_days": 38.0,
+                                "visits": 5,
+                            },
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     items: list[PhaseStatisticsOut]
 
 

@@ -4,7 +4,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from api.deps import ServicesDep
 from api.problems import problem_responses
@@ -13,6 +13,10 @@ router = APIRouter(tags=["health"])
 
 
 class HealthOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "ok", "database": "ok", "version": "0.1.0"}]}
+    )
+
     status: Literal["ok"]
     database: Literal["ok"]
     version: str

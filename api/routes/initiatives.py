@@ -4,21 +4,78 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from api.deps import ActorDep, IdempotencyKeyDep, LangDep, ServicesDep, WriterDep
+from api.deps import ActorDep, IdempotencyKeyDep, Iso8601, LangDep, ServicesDep, WriterDep
 from api.problems import problem_responses
 from api.views import ProgressOut, after_write, show
 from kosiflow.errors import HistoryCorrupted
+from kosiflow.services import Page
+from kosiflow.store import EventRecord, Projection
 
 router = APIRouter(prefix="/initiatives", tags=["initiatives"])
 
-Limit = Annotated[int, Query(ge=1, le=100, description="At most 100 per page.")]
-Offset = Annotated[int, Query(ge=0)]
+MAX_PAGE_SIZE = 100
+Limit = Annotated[
+    int,
+    Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, 1 to {MAX_PAGE_SIZE} (more is 422)."),
+]
+MAX_OFFSET = 2**31 - 1
+"""Beyond any list; larger numbers overflow the databases' integers."""
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="How many to skip.")]
+
+
+def _header(description: str) -> dict[str, Any]:
+    """A response header as OpenAPI documents it."""
+    return {"description": description, "schema": {"type": "string"}}
+
+
+_INITIATIVE_EXAMPLE: dict[str, JsonValue] = {
+    "id": "4f8da6ab-f760-4349-a675-25b11d7b785d",
+    "title": "Fahrradgaragen im Quartier",
+    "workflow_id": "kosi-lab",
+    "workflow_version": 1,
+    "parent_id": None,
+    "phase": "consolidation",
+    "on_hold": False,
+    "ended": False,
+    "version": 42,
+    "created_at": "2017-06-12T10:00:00Z",
+    "updated_at": "2019-06-20T10:00:00Z",
+}
+_EVENT_EXAMPLE: dict[str, JsonValue] = {
+    "seq": 1,
+    "type": "InitiativeCreated",
+    "schema_version": 1,
+    "actor": "p-b0b026e8587a48c08b786b5446da3b6a",
+    "at": "2017-06-12T10:00:00Z",
+    "payload": {
+        "title": "Fahrradgaragen im Quartier",
+        "workflow_id": "kosi-lab",
+        "workflow_version": 1,
+        "content_hash": "3eaee7175316738a96e6d19d65f8ba3732c7a11c504f57722a6e4a1f29998199",
+        "phase": "initiation",
+        "parent_id": None,
+        "description": None,
+    },
+    "prev_hash": "0" * 64,
+    "hash": "13f18acb9cc0f18fe519801f52eed1a4c7601afea9171741808dba31d6d79dbb",
+}
 
 
 class CreateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Fahrradgaragen im Quartier",
+                    "workflow": "kosi-lab",
+                    "description": "Sichere Fahrradboxen in Altbauquartieren ohne Keller",
+                }
+            ]
+        },
+    )
 
     title: str = Field(min_length=1, max_length=200, examples=["Fahrradgaragen im Quartier"])
     workflow: str = Field(min_length=1, max_length=100, examples=["kosi-lab"])
@@ -27,6 +84,8 @@ class CreateIn(BaseModel):
 
 
 class InitiativeSummaryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_INITIATIVE_EXAMPLE]})
+
     id: str
     title: str
     workflow_id: str
@@ -41,12 +100,41 @@ class InitiativeSummaryOut(BaseModel):
 
 
 class InitiativePageOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [_INITIATIVE_EXAMPLE], "total": 6, "limit": 1, "offset": 2}]
+        }
+    )
+
     items: list[InitiativeSummaryOut]
+    total: int = Field(description="How many initiatives match the filters, on all pages.")
     limit: int
     offset: int
 
+    @classmethod
+    def of(cls, page: Page[Projection], *, limit: int, offset: int) -> "InitiativePageOut":
+        items = [
+            InitiativeSummaryOut(
+                id=p.initiative_id,
+                title=p.title,
+                workflow_id=p.workflow_id,
+                workflow_version=p.workflow_version,
+                parent_id=p.parent_id,
+                phase=p.phase,
+                on_hold=p.on_hold,
+                ended=p.ended,
+                version=p.version,
+                created_at=p.created_at,
+                updated_at=p.updated_at,
+            )
+            for p in page.items
+        ]
+        return cls(items=items, total=page.total, limit=limit, offset=offset)
+
 
 class EventOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_EVENT_EXAMPLE]})
+
     seq: int
     type: str
     schema_version: int
@@ -58,12 +146,38 @@ class EventOut(BaseModel):
 
 
 class HistoryPageOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [_EVENT_EXAMPLE], "total": 42, "limit": 1, "offset": 0}]
+        }
+    )
+
     items: list[EventOut]
+    total: int = Field(description="How many events the history holds, on all pages.")
     limit: int
     offset: int
 
+    @classmethod
+    def of(cls, page: Page[EventRecord], *, limit: int, offset: int) -> "HistoryPageOut":
+        items = [
+            EventOut(
+                seq=e.seq,
+                type=e.type,
+                schema_version=e.schema_version,
+                actor=e.actor,
+                at=e.at,
+                payload=dict(e.payload),
+                prev_hash=e.prev_hash,
+                hash=e.hash,
+            )
+            for e in page.items
+        ]
+        return cls(items=items, total=page.total, limit=limit, offset=offset)
+
 
 class VerifyOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ok": True, "events": 42}]})
+
     ok: bool
     events: int = Field(description="How many events were checked.")
 
@@ -72,9 +186,17 @@ class VerifyOut(BaseModel):
     "",
     status_code=201,
     response_model=ProgressOut,
+    summary="Start an initiative",
     responses={
-        201: {"description": "Created; Location names it.", "headers": {"Location": {}}},
-        **problem_responses(401, 403, 404, 409, 422),
+        201: {
+            "description": "Created; its progress.",
+            "headers": {
+                "Location": _header("Where the initiative is, e.g. /api/v1/initiatives/{id}."),
+                "ETag": _header('Its version, e.g. "1".'),
+                "Idempotent-Replayed": _header("true when an Idempotency-Key repeated it."),
+            },
+        },
+        **problem_responses(400, 401, 403, 404, 409, 422),
     },
 )
 def create_initiative(
@@ -100,7 +222,12 @@ def create_initiative(
     return after_write(services, result, actor, lang, response)
 
 
-@router.get("", response_model=InitiativePageOut, responses=problem_responses(401, 422))
+@router.get(
+    "",
+    response_model=InitiativePageOut,
+    summary="List initiatives",
+    responses=problem_responses(401, 422),
+)
 def list_initiatives(
     services: ServicesDep,
     _: ActorDep,
@@ -109,32 +236,21 @@ def list_initiatives(
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> InitiativePageOut:
-    """Initiatives, most recently changed first, filtered by workflow and phase."""
-    found = services.list_initiatives(workflow_id=workflow, phase=phase, limit=limit, offset=offset)
-    items = [
-        InitiativeSummaryOut(
-            id=p.initiative_id,
-            title=p.title,
-            workflow_id=p.workflow_id,
-            workflow_version=p.workflow_version,
-            parent_id=p.parent_id,
-            phase=p.phase,
-            on_hold=p.on_hold,
-            ended=p.ended,
-            version=p.version,
-            created_at=p.created_at,
-            updated_at=p.updated_at,
-        )
-        for p in found
-    ]
-    return InitiativePageOut(items=items, limit=limit, offset=offset)
+    """Initiatives in the order they were started, filtered by workflow and phase, one page
+    at a time; ``total`` counts every match."""
+    page = services.initiative_page(workflow_id=workflow, phase=phase, limit=limit, offset=offset)
+    return InitiativePageOut.of(page, limit=limit, offset=offset)
 
 
 @router.get(
     "/{initiative_id}",
     response_model=ProgressOut,
+    summary="Show an initiative's progress",
     responses={
-        200: {"description": "The progress; ETag is its version.", "headers": {"ETag": {}}},
+        200: {
+            "description": "The progress.",
+            "headers": {"ETag": _header('Its version, e.g. "7"; send it back as If-Match.')},
+        },
         **problem_responses(401, 404, 422),
     },
 )
@@ -151,8 +267,9 @@ def get_initiative(
             "blockers are then those anyone would have met.",
             examples=["2026-05-01T12:00:00Z"],
         ),
+        Iso8601,
     ] = None,
-) -> ProgressOut:
+) -> Response:
     """Phase, checklist with who/when/evidence, percent done, and what blocks each step."""
     if at is not None:
         return show(services.progress_at(initiative_id, at), lang, response)
@@ -162,6 +279,7 @@ def get_initiative(
 @router.get(
     "/{initiative_id}/history",
     response_model=HistoryPageOut,
+    summary="Page through an initiative's history",
     responses=problem_responses(401, 404, 422),
 )
 def history(
@@ -171,27 +289,16 @@ def history(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> HistoryPageOut:
-    """The initiative's events in order, with actor, time and hashes."""
-    page = list(services.history(initiative_id))[offset : offset + limit]
-    items = [
-        EventOut(
-            seq=e.seq,
-            type=e.type,
-            schema_version=e.schema_version,
-            actor=e.actor,
-            at=e.at,
-            payload=dict(e.payload),
-            prev_hash=e.prev_hash,
-            hash=e.hash,
-        )
-        for e in page
-    ]
-    return HistoryPageOut(items=items, limit=limit, offset=offset)
+    """The initiative's events in order, with actor, time and hashes; ``total`` counts them
+    all."""
+    page = services.history_page(initiative_id, limit=limit, offset=offset)
+    return HistoryPageOut.of(page, limit=limit, offset=offset)
 
 
 @router.get(
     "/{initiative_id}/history/verify",
     response_model=VerifyOut,
+    summary="Check an initiative's hash chain",
     responses=problem_responses(401, 404, 409),
 )
 def verify(initiative_id: str, services: ServicesDep, _: ActorDep) -> VerifyOut:

@@ -1,18 +1,78 @@
 """The loaded workflow definitions."""
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from api.deps import ActorDep, LangDep, ServicesDep
 from api.problems import problem_responses
-from kosiflow.definition import Definition
+from kosiflow.definition import Definition, PhaseMark, diagram_mermaid, diagram_svg
+from kosiflow.errors import BadInput
+from kosiflow.services import Services
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 
 
+_WORKFLOW_EXAMPLE: dict[str, JsonValue] = {
+    "id": "light-track",
+    "version": 1,
+    "title": "Light track",
+    "description": "Lean process for small requests from the city's residents.",
+    "languages": ["de", "en"],
+    "initial": "agree",
+    "roles": [{"id": "coordinator", "title": "Lab coordination"}],
+    "phases": [
+        {
+            "id": "agree",
+            "title": "Agree",
+            "description": "The request, the place and who is responsible are agreed together.",
+            "final": False,
+            "max_days": 30,
+            "checklist": [
+                {
+                    "id": "request_described",
+                    "title": "Request described",
+                    "roles": ["coordinator", "civil_society"],
+                    "evidence": "optional",
+                    "optional": False,
+                    "waivable_by": [],
+                }
+            ],
+        }
+    ],
+    "transitions": [
+        {
+            "trigger": "start_implementation",
+            "title": "Start implementation",
+            "sources": ["agree"],
+            "target": "implement",
+            "roles": ["coordinator", "administration"],
+            "reason": "optional",
+            "auto": False,
+            "checklist": "complete",
+            "approvals": [],
+            "sectors": 0,
+        }
+    ],
+}
+"""The light track (shortened), for the API docs."""
+
+
 class WorkflowSummaryOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "kosi-lab",
+                    "version": 1,
+                    "title": "Municipal social innovation lab",
+                    "phases": ["initiation", "co_creation", "prototyping", "consolidation"],
+                }
+            ]
+        }
+    )
+
     id: str
     version: int
     title: str
@@ -56,6 +116,8 @@ class TransitionDefinitionOut(BaseModel):
 
 
 class WorkflowOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_WORKFLOW_EXAMPLE]})
+
     id: str
     version: int = Field(description="The newest version (new initiatives start under it).")
     title: str
@@ -136,3 +198,141 @@ def get_workflow(
 ) -> WorkflowOut:
     """The newest version of one workflow, with its phases, checklists and steps."""
     return _workflow(services.catalog.newest(workflow_id), lang)
+
+
+# -- the diagram ---------------------------------------------------------------------------------
+
+SVG = "image/svg+xml"
+MERMAID = "text/vnd.mermaid"
+
+_SVG_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "X-Content-Type-Options": "nosniff",
+}
+"""Opened on its own, the SVG may apply its inline style and nothing else."""
+
+_SVG_EXAMPLE = """\
+<svg xmlns="http://www.w3.org/2000/svg" class="kf-diagram" viewBox="0 0 404.8 390" \
+width="404.8" height="390" role="img" lang="en" data-workflow="light-track" data-version="1">
+<title>Light track: state diagram, version 1</title>
+<desc>Phases from top to bottom: Agree (start), Implement, Done (final phase), Archived (final \
+phase). Transitions: Start implementation: Agree → Implement; Finish (automatic): Implement → \
+Done; Archive: Agree, Implement → Archived.</desc>
+<style>…</style>
+…
+</svg>
+"""
+
+_MERMAID_EXAMPLE = """\
+stateDiagram-v2
+    direction TB
+    %% light-track 1: Light track
+    state "Agree" as agree
+    state "Implement" as implement
+    state "Done" as done
+    state "Archived" as archived
+    agree : #9679; current
+    agree : Checklist 1/3
+    [*] --> agree
+    agree --> implement : Start implementation
+    implement --> done : Finish (automatic)
+    agree --> archived : Archive
+    implement --> archived : Archive
+    done --> [*]
+    archived --> [*]
+    classDef current font-weight:bold,stroke-width:4px
+    class agree current
+"""
+
+_DIAGRAM_RESPONSE: dict[str, Any] = {
+    "description": "The state diagram: SVG by default, Mermaid text when `Accept` prefers "
+    f"`{MERMAID}` or `text/plain`.",
+    "content": {
+        SVG: {"schema": {"type": "string"}, "example": _SVG_EXAMPLE},
+        MERMAID: {"schema": {"type": "string"}, "example": _MERMAID_EXAMPLE},
+    },
+}
+
+
+def _quality(ranges: list[tuple[str, float]], media_type: str) -> float:
+    """The quality ``Accept`` gives ``media_type``: that of the most specific matching range."""
+    major = media_type.split("/")[0]
+    matches = {media_type: 2, f"{major}/*": 1, "*/*": 0}
+    best = max(((matches[r], q) for r, q in ranges if r in matches), default=None)
+    return 0.0 if best is None else best[1]
+
+
+def _prefers_mermaid(accept: str | None) -> bool:
+    """Whether ``Accept`` ranks Mermaid text (``text/vnd.mermaid`` or ``text/plain``) above
+    SVG; SVG wins ties, a missing header and types neither matches."""
+    ranges: list[tuple[str, float]] = []
+    for part in (accept or "*/*").split(","):
+        media_type, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranges.append((media_type.lower(), quality if 0 <= quality <= 1 else 0.0))
+    mermaid = max(_quality(ranges, MERMAID), _quality(ranges, "text/plain"))
+    return mermaid > _quality(ranges, SVG)
+
+
+def _diagram_of(
+    services: Services, workflow_id: str, version: int | None, initiative: str | None
+) -> tuple[Definition, PhaseMark | None]:
+    """The definition to draw and the initiative's mark on it, if one is asked for."""
+    if version is None:
+        definition = services.catalog.newest(workflow_id)
+    else:
+        definition = services.catalog.pinned(services.database, workflow_id, version)
+    if initiative is None:
+        return definition, None
+    state = services.state(initiative)
+    pinned = state.definition
+    if pinned.id != workflow_id or version not in (None, pinned.version):
+        asked = workflow_id if version is None else f"{workflow_id} version {version}"
+        raise BadInput(
+            "initiative",
+            f"initiative {initiative!r} runs under workflow {pinned.id} version "
+            f"{pinned.version}, not {asked}",
+        )
+    return pinned, PhaseMark.at(pinned, state.phase, state.checklist.keys())
+
+
+@router.get(
+    "/{workflow_id}/diagram",
+    response_class=Response,
+    responses={200: _DIAGRAM_RESPONSE, **problem_responses(401, 404, 422)},
+)
+def get_diagram(
+    workflow_id: str,
+    request: Request,
+    services: ServicesDep,
+    _: ActorDep,
+    lang: LangDep,
+    version: Annotated[
+        int | None,
+        Query(ge=1, le=2**31 - 1, description="The version to draw (default: the newest)."),
+    ] = None,
+    initiative: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="An initiative of this workflow: its current phase is highlighted and "
+            "its checklist progress shown (drawn in the version it runs under).",
+        ),
+    ] = None,
+) -> Response:
+    """The workflow's state diagram, as SVG or, by `Accept`, as Mermaid `stateDiagram-v2`."""
+    definition, mark = _diagram_of(services, workflow_id, version, initiative)
+    headers = {"Vary": "Accept, Accept-Language", "Content-Language": lang}
+    if _prefers_mermaid(request.headers.get("accept")):
+        return Response(
+            diagram_mermaid(definition, lang, mark), media_type=MERMAID, headers=headers
+        )
+    svg = diagram_svg(definition, lang, mark)
+    return Response(svg, media_type=SVG, headers={**headers, **_SVG_HEADERS})

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 from rich.text import Text
 
-from kosiflow.cli.app import Settings, app, out, run
+from kosiflow.cli.app import Settings, app, out, run, settings_of
 from kosiflow.demo import DEMO_AUDITOR, DEMO_COORDINATOR, load_demo
+
+SERVER_OPTIONS: dict[str, Any] = {"log_level": "warning", "access_log": False}
+"""uvicorn's settings besides host, port and workers (its defaults take uvloop and httptools
+when they are installed). ``bench/api.py`` serves its ceiling app with the same."""
+
+APP_FACTORY = "api.asgi:app_from_environment"
+"""What each worker process imports when there are several (see :mod:`api.asgi`)."""
 
 
 def _first_start(settings: Settings) -> dict[str, str]:
@@ -25,6 +33,15 @@ def _first_start(settings: Settings) -> dict[str, str]:
     return tokens
 
 
+def _environment(settings: Settings) -> dict[str, str]:
+    """The settings as the environment :mod:`api.asgi` builds each worker's app from."""
+    return {
+        "KOSIFLOW_DATABASE_URL": settings.database_url,
+        "KOSIFLOW_WORKFLOWS": str(settings.workflows.resolve()),
+        "KOSIFLOW_SQLITE_SYNCHRONOUS": settings.sqlite_synchronous,
+    }
+
+
 @app.command()
 def serve(
     ctx: typer.Context,
@@ -33,16 +50,28 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo/--no-demo", help="Load the demo into an empty database.")
     ] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (each with its own connections).")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API. On an empty database the demo initiatives are loaded first and the
     API tokens of a demo coordinator and a demo auditor are printed."""
     from api.app import create_app  # the API is a front of its own; load it only to serve
 
     tokens = run(ctx, _first_start) if demo else {}
-    application = run(ctx, lambda s: create_app(s.services()))
+    if workers == 1:
+        application: Any = run(ctx, lambda s: create_app(s.services()))
+    else:
+        run(ctx, lambda s: s.services())  # fail here, with a message, on bad settings
+        settings = settings_of(ctx)
+        os.environ.update(_environment(settings))
+        settings.close()  # the workers open their own connections
+        application = APP_FACTORY
     out.print(Text.assemble(("kosiflow", "bold"), f" serving on http://{host}:{port}/api/v1"))
     for who, token in tokens.items():
         out.print(f"  sign-in token of {who}: {token}")
     if not tokens:
         out.print("  a new token for a user: kosiflow users token NAME")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        application, host=host, port=port, workers=workers, factory=workers > 1, **SERVER_OPTIONS
+    )

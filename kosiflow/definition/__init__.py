@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kosiflow.definition.diagram import PhaseMark, diagram_mermaid, diagram_svg
 from kosiflow.definition.load import load_definition, load_definition_text, load_workflows
 from kosiflow.definition.model import (
     DEFAULT_ROLE,
@@ -32,10 +33,13 @@ __all__ = [
     "Definition",
     "EvidenceRule",
     "Phase",
+    "PhaseMark",
     "ReasonRule",
     "Requirements",
     "Text",
     "Transition",
+    "diagram_mermaid",
+    "diagram_svg",
     "json_schema",
     "load_definition",
     "load_definition_text",

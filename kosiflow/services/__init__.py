@@ -6,24 +6,63 @@ commit together or not at all. A refusal raises :class:`CommandRefused` and writ
 
 from __future__ import annotations
 
+from kosiflow.services.actions import AllowedActions, allowed_actions
 from kosiflow.services.audit import AuditServices
 from kosiflow.services.commands import CommandServices, WriteOptions
+from kosiflow.services.overview import (
+    STATE_FILTERS,
+    OverviewQueries,
+    Standing,
+    StandingPage,
+    StateFilter,
+    TrackStep,
+    Workbench,
+)
 from kosiflow.services.queries import QueryServices
-from kosiflow.services.results import Clock, CommandResult, Progress, RebuildReport, utc_now
+from kosiflow.services.results import (
+    Clock,
+    CommandResult,
+    Page,
+    Progress,
+    RebuildReport,
+    utc_now,
+)
+from kosiflow.services.sessions import SESSION_LIFETIME, SessionServices, SignedIn
 from kosiflow.services.statistics import PhaseStatistics
+from kosiflow.services.timeline import Timeline, TimelineEvent, TimelineQueries
 
 __all__ = [
+    "SESSION_LIFETIME",
+    "STATE_FILTERS",
+    "AllowedActions",
     "AuditServices",
     "Clock",
     "CommandResult",
+    "Page",
     "PhaseStatistics",
     "Progress",
     "RebuildReport",
     "Services",
+    "SignedIn",
+    "Standing",
+    "StandingPage",
+    "StateFilter",
+    "Timeline",
+    "TimelineEvent",
+    "TrackStep",
+    "Workbench",
     "WriteOptions",
+    "allowed_actions",
     "utc_now",
 ]
 
 
-class Services(CommandServices, QueryServices, AuditServices):
+class Services(
+    CommandServices,
+    OverviewQueries,
+    QueryServices,
+    AuditServices,
+    TimelineQueries,
+    SessionServices,
+):
     """kosiflow's use cases over one database and one workflow catalog."""

@@ -15,7 +15,7 @@ from kosiflow.errors import (
     NotFound,
 )
 from kosiflow.services.base import ServiceBase, projection_of
-from kosiflow.services.results import Progress, RebuildReport
+from kosiflow.services.results import CommandResult, Page, Progress, RebuildReport
 from kosiflow.store import (
     EventRecord,
     Projection,
@@ -25,6 +25,15 @@ from kosiflow.store import (
     verify_chain,
     verify_stored,
 )
+
+
+def _people_in(state: InitiativeState) -> set[str]:
+    """The people a progress view names: who ticked, participates, signed off, put on hold."""
+    people = {item.by for item in state.checklist.values()} | set(state.participants)
+    people |= {a.by for gate in state.approvals.values() for a in gate.values()}
+    if state.hold is not None:
+        people.add(state.hold.by)
+    return people
 
 
 def _encoded(projection: Projection) -> str:
@@ -52,14 +61,17 @@ class QueryServices(ServiceBase):
         return self._state_of(projection)
 
     def progress(self, initiative_id: str, actor: Actor | None = None) -> Progress:
-        """Phase, checklist and, for each step from here, what blocks it now."""
-        state = self.state(initiative_id)
-        people = {item.by for item in state.checklist.values()} | set(state.participants)
-        people |= {a.by for gate in state.approvals.values() for a in gate.values()}
-        if state.hold is not None:
-            people.add(state.hold.by)
+        """Phase, checklist and, for each step from here, what blocks it now.
+
+        State and names come from one read transaction (one round of BEGIN and COMMIT: this is
+        the hot read of the API, bench/README.md).
+        """
         with self.database.read() as unit:
-            names = unit.person_names(sorted(people))
+            projection = unit.load_projection(initiative_id)
+            if projection is None:
+                raise NotFound("initiative", initiative_id)
+            state = self._state_of(projection)
+            names = unit.person_names(sorted(_people_in(state)))
         return Progress(state, tuple(triggers(state, actor)), names)
 
     def list_initiatives(
@@ -80,12 +92,60 @@ class QueryServices(ServiceBase):
                 offset=offset,
             )
 
+    def progress_after(self, result: CommandResult, actor: Actor | None = None) -> Progress:
+        """The progress a write answers: the current one, or, for a request replayed under its
+        idempotency key, the one right after the first request (its events folded up to the
+        version that request produced), so that a repeat gets the first answer."""
+        if not result.replayed:
+            return self.progress(result.initiative_id, actor)
+        with self.database.read() as unit:
+            projection = unit.load_projection(result.initiative_id)
+            if projection is None:
+                raise NotFound("initiative", result.initiative_id)
+            state = self._fold(projection, unit.events_until(result.initiative_id, result.version))
+            names = unit.person_names(sorted(_people_in(state)))
+        return Progress(state, tuple(triggers(state, actor)), names)
+
+    def initiative_page(
+        self,
+        *,
+        workflow_id: str | None = None,
+        phase: str | None = None,
+        parent_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[Projection]:
+        """One page of :meth:`list_initiatives` and how many initiatives match in all (both read
+        in one transaction, so they agree)."""
+        with self.database.read() as unit:
+            found = unit.list_projections(
+                workflow_id=workflow_id,
+                phase=phase,
+                parent_id=parent_id,
+                limit=limit,
+                offset=offset,
+            )
+            total = unit.count_projections(
+                workflow_id=workflow_id, phase=phase, parent_id=parent_id
+            )
+        return Page(tuple(found), total)
+
     def history(self, initiative_id: str) -> Iterator[EventRecord]:
         """The initiative's events in order (streamed)."""
         with self.database.read() as unit:
             if unit.load_projection(initiative_id) is None:
                 raise NotFound("initiative", initiative_id)
             yield from unit.events(initiative_id)
+
+    def history_page(self, initiative_id: str, *, limit: int, offset: int) -> Page[EventRecord]:
+        """At most ``limit`` of the initiative's events in order from ``offset`` (paged in the
+        database), and how many events its history holds."""
+        with self.database.read() as unit:
+            if unit.load_projection(initiative_id) is None:
+                raise NotFound("initiative", initiative_id)
+            found = unit.events_page(initiative_id, limit=limit, offset=offset)
+            total = unit.count_events(initiative_id)
+        return Page(tuple(found), total)
 
     def person_names(self, ids: list[str]) -> dict[str, str]:
         with self.database.read() as unit:

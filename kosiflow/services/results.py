@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from kosiflow.definition import Definition
 from kosiflow.engine import (
@@ -16,6 +17,7 @@ from kosiflow.errors import (
 )
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -30,6 +32,14 @@ class CommandResult:
     version: int
     events: tuple[str, ...]
     replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a longer list: its items and how many the whole list holds."""
+
+    items: tuple[T, ...]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)

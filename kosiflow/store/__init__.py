@@ -22,6 +22,7 @@ from kosiflow.store.records import (
     StoredDefinition,
     User,
 )
+from kosiflow.store.sessions import WebSession
 from kosiflow.store.units import ReadUnit, WriteUnit
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "StoredDefinition",
     "User",
     "VerifyResult",
+    "WebSession",
     "WriteUnit",
     "canonical_json",
     "compute_hash",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Generic, TypeVar
@@ -13,51 +14,84 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from kosiflow.errors import StoreError
-from kosiflow.store.engines import create_store_engine, parse_url
+from kosiflow.store.engines import BUSY_TIMEOUT_MS, create_store_engine, parse_url
 from kosiflow.store.executor import Executor
 from kosiflow.store.migrate import upgrade
 from kosiflow.store.records import User
 from kosiflow.store.statements import statements_for
+from kosiflow.store.turns import WriteTurns
 from kosiflow.store.units import ReadUnit, WriteUnit
 
 U = TypeVar("U", bound=ReadUnit)
 
 
+KEEP_FRESH_SECONDS = 5.0
+"""A kept PostgreSQL connection idle for longer goes back to the pool, which pings it before
+handing it out again (a server restart or an idle timeout may have closed it meanwhile)."""
+
+
 class _Lease:
     """A DBAPI connection lent to one unit of work at a time."""
 
-    __slots__ = ("executor", "kept", "raw")
+    __slots__ = ("executor", "idle_since", "raw")
 
-    def __init__(self, raw: PoolProxiedConnection, executor: Executor, *, kept: bool) -> None:
+    def __init__(self, raw: PoolProxiedConnection, executor: Executor) -> None:
         self.raw = raw
         self.executor = executor
-        self.kept = kept
+        self.idle_since = 0.0
 
 
 class _UnitScope(Generic[U]):
-    """The context manager of one unit: begin; commit on success, roll back on exception."""
+    """The context manager of one unit: begin; commit on success, roll back on exception.
 
-    __slots__ = ("_begin", "_database", "_lease", "_make")
+    A unit given ``turns`` takes its turn before it begins and gives it back once it has ended.
+    """
 
-    def __init__(self, database: Database, begin: str, make: Callable[[Executor], U]) -> None:
+    __slots__ = ("_begin", "_database", "_lease", "_make", "_turns")
+
+    def __init__(
+        self,
+        database: Database,
+        begin: str,
+        make: Callable[[Executor], U],
+        turns: WriteTurns | None = None,
+    ) -> None:
         self._database = database
         self._begin = begin
         self._make = make
+        self._turns = turns
 
     def __enter__(self) -> U:
         database = self._database
-        self._lease = lease = database._borrow()
+        if self._turns is not None:
+            self._turns.take()
+        try:
+            self._lease = lease = database._borrow()
+        except BaseException:
+            self._end_turn()
+            raise
         try:
             if database._sqlite:
                 lease.executor.run_text(self._begin)
         except database._error as exc:
             database._give_back(lease, broken=False)
+            self._end_turn()
             raise StoreError(f"database error: {exc}") from exc
         return self._make(lease.executor)
+
+    def _end_turn(self) -> None:
+        if self._turns is not None:
+            self._turns.give()
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, _tb: TracebackType | None
     ) -> None:
+        try:
+            self._end(kind, exc)
+        finally:
+            self._end_turn()
+
+    def _end(self, kind: type[BaseException] | None, exc: BaseException | None) -> None:
         database, lease = self._database, self._lease
         try:
             if kind is None:
@@ -77,8 +111,9 @@ class Database:
 
     ``with db.write() as unit:`` is one write transaction (committed on normal exit, rolled back
     on an exception); ``with db.read() as unit:`` a read transaction. DBAPI errors surface as
-    :class:`StoreError`. On SQLite each thread keeps its pooled connection between units (the
-    pool's checkout costs as much as a whole commit); close the database when done with it.
+    :class:`StoreError`. Connections are kept between units, for the next unit of any thread
+    (the pool's checkout costs as much as a whole SQLite commit, or a PostgreSQL round trip);
+    close the database when done with it.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -91,6 +126,10 @@ class Database:
         self._idle: list[_Lease] = []
         """Idle kept connections, the most recently used last (a LIFO keeps few of them warm)."""
         self._idle_lock = threading.Lock()
+        self._turns = (
+            WriteTurns(str(engine.url.database), BUSY_TIMEOUT_MS / 1000) if self._sqlite else None
+        )
+        """SQLite's write units wait in line for their turn (see :mod:`kosiflow.store.turns`)."""
 
     @property
     def backend(self) -> str:
@@ -100,9 +139,10 @@ class Database:
     def write(self) -> _UnitScope[WriteUnit]:
         """A write unit of work: one transaction, committed unless the block raises.
 
-        SQLite begins it IMMEDIATE (taking the write lock, waiting up to the busy timeout).
+        SQLite begins it IMMEDIATE (taking the write lock, waiting up to the busy timeout) once
+        it is this unit's turn among kosiflow's writers of the file.
         """
-        return _UnitScope(self, "BEGIN IMMEDIATE", self._write_unit)
+        return _UnitScope(self, "BEGIN IMMEDIATE", self._write_unit, self._turns)
 
     def read(self) -> _UnitScope[ReadUnit]:
         """A read unit of work: a consistent view; writes nothing."""
@@ -113,26 +153,31 @@ class Database:
 
     def _borrow(self) -> _Lease:
         with self._idle_lock:
-            if self._idle:
-                return self._idle.pop()
+            kept = self._idle.pop() if self._idle else None
+        if kept is not None:
+            if self._sqlite or time.monotonic() - kept.idle_since < KEEP_FRESH_SECONDS:
+                return kept
+            kept.executor.close()
+            kept.raw.close()  # back to the pool, which pings it on checkout
         try:
             raw = self.engine.raw_connection()
         except (DBAPIError, PoolTimeoutError) as exc:
             raise StoreError(f"no database connection: {exc}") from exc
         executor = Executor(raw.driver_connection, self._statements, sqlite=self._sqlite)
-        return _Lease(raw, executor, kept=self._sqlite)
+        return _Lease(raw, executor)
 
     def _give_back(self, lease: _Lease, *, broken: bool) -> None:
-        """SQLite connections wait, idle, for the next unit of any thread (taking one from the
-        pool costs ~9 µs); PostgreSQL ones go back to the pool (which pings them on checkout)."""
+        """Connections wait, idle, for the next unit of any thread: taking one from the pool
+        costs ~9 µs on SQLite, and on PostgreSQL a round trip for the ping (one recently used
+        is taken as alive, see :data:`KEEP_FRESH_SECONDS`)."""
         if broken:
             lease.raw.invalidate()
-        elif lease.kept:
-            with self._idle_lock:
-                self._idle.append(lease)
+            lease.executor.close()
+            lease.raw.close()
             return
-        lease.executor.close()
-        lease.raw.close()
+        lease.idle_since = time.monotonic()
+        with self._idle_lock:
+            self._idle.append(lease)
 
     def _rollback(self, lease: _Lease) -> bool:
         """Roll back; False when the connection is broken (it must not be reused)."""
@@ -173,6 +218,8 @@ class Database:
             lease.executor.close()
             lease.raw.close()
         self.engine.dispose()
+        if self._turns is not None:
+            self._turns.close()
 
     def __enter__(self) -> Database:
         return self

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Dialect, Insert, Table, bindparam, func, insert, select, update
+from sqlalchemy import Dialect, Insert, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
@@ -23,6 +23,7 @@ from kosiflow.store.tables import (
     idempotency_keys,
     initiatives,
     people,
+    sessions,
     users,
 )
 
@@ -88,6 +89,12 @@ SELECT_EVENTS = (
     .where(events.c.initiative_id == bindparam("id"))
     .order_by(events.c.seq)
 )
+SELECT_EVENTS_PAGE = SELECT_EVENTS.limit(bindparam("limit")).offset(bindparam("offset"))
+SELECT_EVENTS_UNTIL = SELECT_EVENTS.where(events.c.seq <= bindparam("until"))
+"""The history up to and including seq ``until`` (the state a version had)."""
+COUNT_EVENTS = (
+    select(func.count()).select_from(events).where(events.c.initiative_id == bindparam("id"))
+)
 
 DEFINITION_COLUMNS = (
     definitions.c.workflow_id,
@@ -127,6 +134,30 @@ RENEW_TOKEN = (
     update(users).where(users.c.id == bindparam("b_id")).values(token_hash=bindparam("token_hash"))
 )
 
+INSERT_SESSION = insert(sessions)
+SELECT_SESSION = (
+    select(
+        users.c.id,
+        users.c.person_id,
+        people.c.name,
+        users.c.roles,
+        users.c.created_at,
+        sessions.c.csrf_secret,
+        sessions.c.expires_at,
+    )
+    .join_from(sessions, users, sessions.c.user_id == users.c.id)
+    .join(people, users.c.person_id == people.c.id)
+    .where(
+        sessions.c.id_hash == bindparam("id_hash"),
+        sessions.c.expires_at > bindparam("now"),
+        people.c.erased_at.is_(None),
+    )
+)
+"""The user of an unexpired session (none once their person is erased), its CSRF secret and
+expiry."""
+DELETE_SESSION = delete(sessions).where(sessions.c.id_hash == bindparam("id_hash"))
+DELETE_EXPIRED_SESSIONS = delete(sessions).where(sessions.c.expires_at <= bindparam("now"))
+
 
 def _insert_unless_present(table: Table, dialect: Dialect) -> Insert:
     """Insert a row, doing nothing when its primary key exists (somebody won a race)."""
@@ -136,20 +167,32 @@ def _insert_unless_present(table: Table, dialect: Dialect) -> Insert:
     return postgresql.insert(table).on_conflict_do_nothing(index_elements=key)
 
 
+def _projection_filters(*, workflow_id: bool, phase: bool, parent_id: bool) -> list[Any]:
+    """The conditions on the initiatives named by the flags that are set."""
+    named = (
+        (workflow_id, initiatives.c.workflow_id),
+        (phase, initiatives.c.phase),
+        (parent_id, initiatives.c.parent_id),
+    )
+    return [column == bindparam(column.key) for is_set, column in named if is_set]
+
+
 def list_projections_statement(*, workflow_id: bool, phase: bool, parent_id: bool) -> Any:
     """Initiatives in order of creation, filtered by the named parameters that are set."""
-    query = select(*PROJECTION_COLUMNS)
-    if workflow_id:
-        query = query.where(initiatives.c.workflow_id == bindparam("workflow_id"))
-    if phase:
-        query = query.where(initiatives.c.phase == bindparam("phase"))
-    if parent_id:
-        query = query.where(initiatives.c.parent_id == bindparam("parent_id"))
+    query = select(*PROJECTION_COLUMNS).where(
+        *_projection_filters(workflow_id=workflow_id, phase=phase, parent_id=parent_id)
+    )
     return (
         query.order_by(initiatives.c.created_at, initiatives.c.id)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
+
+
+def count_projections_statement(*, workflow_id: bool, phase: bool, parent_id: bool) -> Any:
+    """How many initiatives :func:`list_projections_statement` pages through."""
+    filters = _projection_filters(workflow_id=workflow_id, phase=phase, parent_id=parent_id)
+    return select(func.count()).select_from(initiatives).where(*filters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +246,17 @@ class Statements:
     list_users: Compiled
     insert_user: Compiled
     renew_token: Compiled
+    insert_session: Compiled
+    select_session: Compiled
+    delete_session: Compiled
+    delete_expired_sessions: Compiled
     list_projections: Mapping[tuple[bool, bool, bool], Compiled]
     """By which of (workflow_id, phase, parent_id) filter."""
+    count_projections: Mapping[tuple[bool, bool, bool], Compiled]
+    """Like ``list_projections``."""
+    select_events_page: Compiled
+    select_events_until: Compiled
+    count_events: Compiled
 
 
 def _columns(table: Table) -> list[str]:
@@ -254,8 +306,19 @@ def _compile_all(dialect: Dialect) -> Statements:
         list_users=c(LIST_USERS),
         insert_user=c(INSERT_USER, _columns(users)),
         renew_token=c(RENEW_TOKEN),
+        insert_session=c(INSERT_SESSION, _columns(sessions)),
+        select_session=c(SELECT_SESSION),
+        delete_session=c(DELETE_SESSION),
+        delete_expired_sessions=c(DELETE_EXPIRED_SESSIONS),
         list_projections={
             (w, p, q): c(list_projections_statement(workflow_id=w, phase=p, parent_id=q))
             for w, p, q in flags
         },
+        count_projections={
+            (w, p, q): c(count_projections_statement(workflow_id=w, phase=p, parent_id=q))
+            for w, p, q in flags
+        },
+        select_events_page=c(SELECT_EVENTS_PAGE),
+        select_events_until=c(SELECT_EVENTS_UNTIL),
+        count_events=c(COUNT_EVENTS),
     )

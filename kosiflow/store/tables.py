@@ -149,6 +149,20 @@ class IdempotencyKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class SessionRow(Base):
+    """A browser signed in to the pages; only the hash of its cookie's random id is kept."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_expires_at", "expires_at"),)
+
+    id_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id"))
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+    """The token every form of this session carries (CSRF protection)."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 # The tables, for Core statements (declarative types ``__table__`` as a plain FromClause).
 definitions = cast(Table, DefinitionRow.__table__)
 initiatives = cast(Table, InitiativeRow.__table__)
@@ -156,3 +170,4 @@ events = cast(Table, EventRow.__table__)
 people = cast(Table, PersonRow.__table__)
 users = cast(Table, UserRow.__table__)
 idempotency_keys = cast(Table, IdempotencyKeyRow.__table__)
+sessions = cast(Table, SessionRow.__table__)

@@ -19,7 +19,7 @@ from kosiflow.errors import (
     StaleHead,
     StoreError,
 )
-from kosiflow.store import people
+from kosiflow.store import people, sessions
 from kosiflow.store.chain import canonical_json, digest
 from kosiflow.store.columns import from_db_time, to_utc
 from kosiflow.store.executor import Executor, Row
@@ -31,6 +31,7 @@ from kosiflow.store.records import (
     StoredDefinition,
     User,
 )
+from kosiflow.store.sessions import WebSession
 
 
 def _dump_state(state: Mapping[str, Any]) -> str:
@@ -129,6 +130,34 @@ class ReadUnit:
         for row in self._db.stream(self._db.sql.select_events, {"id": initiative_id}):
             yield _event_record(row)
 
+    def events_until(self, initiative_id: str, seq: int) -> Iterator[EventRecord]:
+        """The initiative's events up to and including ``seq``, in order, streamed."""
+        params = {"id": initiative_id, "until": seq}
+        for row in self._db.stream(self._db.sql.select_events_until, params):
+            yield _event_record(row)
+
+    def events_page(self, initiative_id: str, *, limit: int, offset: int) -> list[EventRecord]:
+        """At most ``limit`` of the initiative's events in seq order, skipping ``offset``."""
+        params = {"id": initiative_id, "limit": limit, "offset": offset}
+        return [_event_record(row) for row in self._db.all(self._db.sql.select_events_page, params)]
+
+    def count_events(self, initiative_id: str) -> int:
+        row = self._db.one(self._db.sql.count_events, {"id": initiative_id})
+        return 0 if row is None else int(row[0])
+
+    def count_projections(
+        self,
+        *,
+        workflow_id: str | None = None,
+        phase: str | None = None,
+        parent_id: str | None = None,
+    ) -> int:
+        """How many initiatives :meth:`list_projections` pages through with these filters."""
+        filters = (workflow_id is not None, phase is not None, parent_id is not None)
+        params = {"workflow_id": workflow_id, "phase": phase, "parent_id": parent_id}
+        row = self._db.one(self._db.sql.count_projections[filters], params)
+        return 0 if row is None else int(row[0])
+
     def stored_events(self, initiative_id: str) -> Iterator[Row]:
         """The initiative's event rows as stored (payload as text), streamed, for
         :func:`verify_stored`."""
@@ -159,6 +188,10 @@ class ReadUnit:
 
     def list_users(self) -> list[User]:
         return people.list_users(self._db)
+
+    def find_session(self, session_id: str, *, now: datetime) -> WebSession | None:
+        """The browser session ``session_id`` names, unless unknown or expired by ``now``."""
+        return sessions.find_session(self._db, session_id, now=now)
 
 
 class WriteUnit(ReadUnit):
@@ -412,3 +445,17 @@ class WriteUnit(ReadUnit):
     def renew_token(self, user: User) -> str:
         """A new token for ``user`` (shown once); the old one stops working."""
         return people.renew_token(self._db, user)
+
+    def add_session(
+        self, user: User, *, now: datetime, expires_at: datetime
+    ) -> tuple[str, WebSession]:
+        """Start a browser session for ``user``; returns its id (only its hash is stored)."""
+        return sessions.add_session(self._db, user, now=now, expires_at=expires_at)
+
+    def delete_session(self, session_id: str) -> bool:
+        """End a browser session; False when there was none."""
+        return sessions.delete_session(self._db, session_id)
+
+    def delete_expired_sessions(self, *, now: datetime) -> int:
+        """Delete the browser sessions that have expired by ``now``; returns how many."""
+        return sessions.delete_expired_sessions(self._db, now=now)

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kosiflow.cli import app
+from kosiflow.store import head_revision
 
 Run = Callable[..., str]
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
@@ -133,7 +134,7 @@ def test_demo_loads_once_verifies_and_rebuilds_exactly(kosiflow: Run) -> None:
 
 
 def test_db_upgrade_reports_the_revision(kosiflow: Run) -> None:
-    assert "database at revision 0001" in kosiflow("db", "upgrade")
+    assert f"database at revision {head_revision()}" in kosiflow("db", "upgrade")
 
 
 def test_a_bad_synchronous_setting_is_bad_input(kosiflow: Run) -> None:

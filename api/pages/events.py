@@ -1,0 +1,133 @@
+"""Each recorded event in words, beside the person's own words (reasons, evidence, notes)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from api.pages.formats import Evidence, evidence
+from api.pages.texts import translate
+from kosiflow.definition import Definition
+from kosiflow.engine import Event
+from kosiflow.engine.events import (
+    GateApproved,
+    InitiativeCreated,
+    InitiativeHeld,
+    InitiativeResumed,
+    ItemReopened,
+    ItemTicked,
+    ItemWaived,
+    NoteAdded,
+    ParticipantAdded,
+    PhaseChanged,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    label: str
+    value: Evidence
+    """Text, and a link only for evidence that is an http(s) URL."""
+
+
+@dataclass(frozen=True, slots=True)
+class Described:
+    sentence: str
+    details: tuple[Detail, ...]
+
+
+class _Words:
+    """Ids of one definition in the workflow's words, in one language."""
+
+    def __init__(self, definition: Definition, lang: str) -> None:
+        self.definition = definition
+        self.lang = lang
+
+    def phase(self, phase_id: str) -> str:
+        d = self.definition
+        return d.phase(phase_id).title.in_(self.lang) if d.has_phase(phase_id) else phase_id
+
+    def item(self, phase_id: str, item_id: str) -> str:
+        d = self.definition
+        item = d.phase(phase_id).item(item_id) if d.has_phase(phase_id) else None
+        return item_id if item is None else item.title.in_(self.lang)
+
+    def role(self, role: str) -> str:
+        titles = self.definition.roles
+        return titles[role].in_(self.lang) if role in titles else role
+
+    def trigger(self, trigger: str) -> str:
+        for transition in self.definition.transitions:
+            if transition.trigger == trigger and transition.title is not None:
+                return transition.title.in_(self.lang)
+        return trigger
+
+    def text(self, key: str, **params: str | int) -> str:
+        return translate(self.lang, key, **params)
+
+    def detail(self, key: str, value: str | None, *, link: bool = False) -> tuple[Detail, ...]:
+        if value is None:
+            return ()
+        shown = evidence(value) if link else Evidence(value, None)
+        return (Detail(self.text(f"detail.{key}"), shown),)
+
+
+def _item_event(event: ItemTicked | ItemReopened | ItemWaived, w: _Words) -> Described:
+    item = w.item(event.phase, event.item)
+    match event:
+        case ItemTicked():
+            details = w.detail("evidence", event.evidence, link=True) + w.detail("note", event.note)
+            return Described(w.text("event.ticked", item=item), details)
+        case ItemReopened():
+            withdrawn = ", ".join(w.trigger(t) for t in event.invalidated_approvals) or None
+            details = w.detail("reason", event.reason) + w.detail("withdrawn", withdrawn)
+            return Described(w.text("event.reopened", item=item), details)
+        case ItemWaived():
+            return Described(w.text("event.waived", item=item), w.detail("reason", event.reason))
+
+
+def _phase_changed(event: PhaseChanged, w: _Words) -> Described:
+    key = "event.moved_automatically" if event.automatic else "event.moved"
+    sentence = w.text(
+        key,
+        source=w.phase(event.source),
+        target=w.phase(event.target),
+        trigger=w.trigger(event.trigger),
+        visit=event.visit,
+    )
+    cause = None if event.cause_seq is None else w.text("event.cause", seq=event.cause_seq)
+    return Described(sentence, w.detail("reason", event.reason) + w.detail("cause", cause))
+
+
+def describe_event(
+    event: Event, definition: Definition, names: Mapping[str, str], lang: str
+) -> Described:
+    """What ``event`` says, as a sentence in ``lang`` and the details people wrote."""
+    w = _Words(definition, lang)
+    match event:
+        case InitiativeCreated():
+            sentence = w.text(
+                "event.created",
+                title=event.title,
+                phase=w.phase(event.phase),
+                version=event.workflow_version,
+            )
+            return Described(sentence, w.detail("description", event.description))
+        case ParticipantAdded():
+            name = names.get(event.participant_id) or w.text("person.erased")
+            return Described(
+                w.text("event.participant_added", name=name, role=w.role(event.role)), ()
+            )
+        case ItemTicked() | ItemReopened() | ItemWaived():
+            return _item_event(event, w)
+        case GateApproved():
+            sentence = w.text(
+                "event.approved", trigger=w.trigger(event.trigger), role=w.role(event.role)
+            )
+            return Described(sentence, w.detail("note", event.note))
+        case PhaseChanged():
+            return _phase_changed(event, w)
+        case InitiativeHeld():
+            return Described(w.text("event.held"), w.detail("reason", event.reason))
+        case InitiativeResumed():
+            return Described(w.text("event.resumed"), w.detail("reason", event.reason))
+        case NoteAdded():
+            return Described(w.text("event.noted"), w.detail("note", event.text))

@@ -1,0 +1,151 @@
+"""``GET /initiatives/{id}/history``: the auditor's timeline, phase visits with durations, the
+hash-chain check, and the history as a download (JSON Lines or CSV)."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from api.deps import ServicesDep
+from api.pages.events import Detail, describe_event
+from api.pages.formats import When, duration, when
+from api.pages.initiative import person
+from api.pages.rendering import SECURITY_HEADERS, render
+from api.pages.routing import PageRoute
+from api.pages.session import LangDep, ViewerDep
+from api.pages.texts import translate
+from kosiflow.services import Timeline
+from kosiflow.services.exports import export_lines
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+_MEDIA_TYPES = {"jsonl": "application/jsonl", "csv": "text/csv; charset=utf-8"}
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    seq: int
+    at: When
+    who: str
+    sentence: str
+    details: tuple[Detail, ...]
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class VisitView:
+    phase: str
+    visit: int
+    entered: When
+    left: When | None
+    duration: str | None
+    """None for the final phase an initiative ended in."""
+    on_hold: str | None
+    """None when it was never on hold during the visit."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainView:
+    ok: bool
+    events_checked: int
+    first_bad_seq: int | None
+    problem: str | None
+    head_hash: str
+    checked_at: When
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryView:
+    id: str
+    title: str
+    entries: tuple[EntryView, ...]
+    visits: tuple[VisitView, ...]
+    chain: ChainView
+
+
+def _visits(timeline: Timeline, lang: str) -> tuple[VisitView, ...]:
+    definition, now = timeline.definition, timeline.checked_at
+    views = []
+    for visit in timeline.visits:
+        phase = definition.phase(visit.phase)
+        ended_here = phase.final and visit.left is None
+        views.append(
+            VisitView(
+                phase=phase.title.in_(lang),
+                visit=visit.visit,
+                entered=when(visit.entered.at, lang),
+                left=None if visit.left is None else when(visit.left.at, lang),
+                duration=None if ended_here else duration(visit.duration(now), lang),
+                on_hold=duration(visit.held, lang) if visit.held and not ended_here else None,
+            )
+        )
+    return tuple(views)
+
+
+def history_view(timeline: Timeline, lang: str) -> HistoryView:
+    entries = []
+    for event in timeline.events:
+        record = event.record
+        described = describe_event(event.recorded.event, timeline.definition, timeline.names, lang)
+        entries.append(
+            EntryView(
+                seq=record.seq,
+                at=when(record.at, lang),
+                who=person(timeline.names, record.actor, lang),
+                sentence=described.sentence,
+                details=described.details,
+                hash=record.hash,
+            )
+        )
+    chain = timeline.chain
+    return HistoryView(
+        id=timeline.initiative_id,
+        title=timeline.title,
+        entries=tuple(entries),
+        visits=_visits(timeline, lang),
+        chain=ChainView(
+            ok=chain.ok,
+            events_checked=chain.events_checked,
+            first_bad_seq=chain.first_bad_seq,
+            problem=chain.problem,
+            head_hash=timeline.head_hash,
+            checked_at=when(timeline.checked_at, lang),
+        ),
+    )
+
+
+@router.get("/initiatives/{initiative_id}/history")
+def history(
+    initiative_id: str, request: Request, services: ServicesDep, viewer: ViewerDep, lang: LangDep
+) -> Response:
+    """Every event in words, phase visits with durations, and whether the hash chain holds."""
+    view = history_view(services.timeline(initiative_id), lang)
+    return render(
+        request,
+        "history.html",
+        lang=lang,
+        viewer=viewer,
+        title=translate(lang, "history.title", title=view.title),
+        view=view,
+        current="history",
+    )
+
+
+@router.get("/initiatives/{initiative_id}/history.{format}")
+def download(
+    initiative_id: str,
+    format: Literal["jsonl", "csv"],
+    services: ServicesDep,
+    _: ViewerDep,
+) -> Response:
+    """The initiative's events with their hashes, to keep or to verify elsewhere."""
+    records = list(services.history(initiative_id))
+    return StreamingResponse(
+        export_lines(records, format),
+        media_type=_MEDIA_TYPES[format],
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": f'attachment; filename="{initiative_id}-history.{format}"',
+        },
+    )

@@ -1,0 +1,116 @@
+"""The pages' Jinja2 environment and how a view becomes an HTML response.
+
+The environment is built once, with autoescape on: every value a template prints is escaped
+unless it is :class:`markupsafe.Markup` made in Python (only the workflow diagram, an SVG its
+builder escaped). Templates get view objects, never rows or engine states.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from api.deps import LANGUAGES
+from api.pages.session import FLASH_COOKIE, Viewer, is_https, remember_language
+from api.pages.texts import has_text, translate
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+_ENVIRONMENT = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+)
+
+_POLICY = (
+    "default-src 'none'; style-src 'self'{styles}; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": _POLICY.format(styles=""),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+"""No scripts at all, styles only from our own stylesheet (and inline styles a page names by
+hash), forms only to ourselves."""
+
+_LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageLink:
+    code: str
+    name: str
+    href: str
+    current: bool
+
+
+def _language_links(request: Request, here: str, lang: str) -> list[LanguageLink]:
+    """This page in each language (other query parameters of a GET page are kept)."""
+    params = dict(request.query_params) if request.method == "GET" else {}
+    links = []
+    for code in LANGUAGES:
+        query = urlencode({**params, "lang": code})
+        links.append(LanguageLink(code, _LANGUAGE_NAMES[code], f"{here}?{query}", code == lang))
+    return links
+
+
+def _is_flash(key: str) -> bool:
+    return key.startswith("flash.") and has_text(key)
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    lang: str,
+    viewer: Viewer | None,
+    title: str,
+    status: int = 200,
+    here: str | None = None,
+    problems: Sequence[str] = (),
+    current: str | None = None,
+    style_hashes: Sequence[str] = (),
+    **view: Any,
+) -> HTMLResponse:
+    """The page ``template`` filled with ``view``, in ``lang``, framed by header and footer.
+
+    ``here`` is the address of the page as a GET (defaults to the request's path); the language
+    switch links to it. ``problems`` are shown at the top, ``current`` marks the navigation's
+    entry of the page, ``style_hashes`` allow its inline ``<style>`` elements. A flash message
+    waiting in its cookie is shown once.
+    """
+    flash_key = request.cookies.get(FLASH_COOKIE) if request.method == "GET" else None
+    context = {
+        "t": partial(translate, lang),
+        "lang": lang,
+        "viewer": viewer,
+        "csrf": None if viewer is None else viewer.csrf,
+        "title": title,
+        "languages": _language_links(request, here or request.url.path, lang),
+        "problems": problems,
+        "current": current,
+        "flash": translate(lang, flash_key) if flash_key and _is_flash(flash_key) else None,
+        **view,
+    }
+    response = HTMLResponse(_ENVIRONMENT.get_template(template).render(context), status)
+    response.headers.update(SECURITY_HEADERS)
+    if style_hashes:
+        styles = "".join(f" {source}" for source in style_hashes)
+        response.headers["Content-Security-Policy"] = _POLICY.format(styles=styles)
+    remember_language(request, response)
+    if flash_key is not None:
+        response.delete_cookie(FLASH_COOKIE, path="/", secure=is_https(request))
+    return response

@@ -1,0 +1,183 @@
+"""Who may call what: every route of the real app, for every kind of caller.
+
+``API`` maps each (method, path) under /api/v1 to the status each caller gets. ``ELSEWHERE``
+lists the routes outside /api/v1, tested elsewhere. A route in neither table fails
+``test_every_route_is_in_exactly_one_table``, naming it: adding a route means deciding here
+who may call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+
+from kosiflow.engine import Actor
+from kosiflow.services import Services
+from tests.api.apps import CALLERS, DemoApi, demo_api
+
+Prepare = Callable[[Services, str, Actor], None]
+
+
+@dataclass(frozen=True)
+class Case:
+    """What each caller gets from one route, and the request that shows it."""
+
+    expected: Mapping[str, int]
+    body: dict[str, Any] | None = None
+    fresh: bool = False
+    """Act on a new initiative (a write) instead of the demo's bicycle garages (a read)."""
+    prepare: Prepare | None = None
+    """What happens to the new initiative before the request (as the coordinator)."""
+    below: str = ""
+    """For a mount: the file requested below it."""
+
+
+OPEN = dict.fromkeys(CALLERS, 200)
+
+
+def signed_in(coordinator: int, administration: int, auditor: int, admin: int) -> dict[str, int]:
+    return {
+        "anonymous": 401,
+        "bad_token": 401,
+        "coordinator": coordinator,
+        "administration": administration,
+        "auditor": auditor,
+        "admin": admin,
+    }
+
+
+READ = signed_in(200, 200, 200, 200)
+
+
+def write(coordinator: int, administration: int) -> dict[str, int]:
+    """Auditors and admins read everything and change nothing."""
+    return signed_in(coordinator, administration, 403, 403)
+
+
+def tick_challenge(services: Services, initiative: str, actor: Actor) -> None:
+    services.tick(initiative, "challenge_defined", actor, evidence="Protokoll")
+
+
+def hold(services: Services, initiative: str, actor: Actor) -> None:
+    services.hold(initiative, "Haushaltssperre", actor)
+
+
+V1 = "/api/v1"
+ONE = f"{V1}/initiatives/{{initiative_id}}"
+API: dict[tuple[str, str], Case] = {
+    ("GET", f"{V1}/openapi.json"): Case(OPEN),
+    ("GET", f"{V1}/docs"): Case(OPEN),
+    ("GET", f"{V1}/docs/static"): Case(OPEN, below="/swagger-ui.css"),
+    ("GET", f"{V1}/health"): Case(OPEN),
+    ("GET", f"{V1}/workflows"): Case(READ),
+    ("GET", f"{V1}/workflows/{{workflow_id}}"): Case(READ),
+    ("GET", f"{V1}/workflows/{{workflow_id}}/diagram"): Case(READ),
+    ("POST", f"{V1}/initiatives"): Case(
+        write(201, 403), body={"title": "Matrix", "workflow": "kosi-lab"}
+    ),
+    ("GET", f"{V1}/initiatives"): Case(READ),
+    ("GET", ONE): Case(READ),
+    ("GET", f"{ONE}/history"): Case(READ),
+    ("GET", f"{ONE}/history/verify"): Case(READ),
+    ("POST", f"{ONE}/checklist/{{item}}"): Case(
+        write(200, 200), body={"evidence": "Protokoll"}, fresh=True
+    ),
+    ("DELETE", f"{ONE}/checklist/{{item}}"): Case(
+        write(200, 200), body={"reason": "Neu verhandelt"}, fresh=True, prepare=tick_challenge
+    ),
+    # Only the administration signs off the start of co-creation, not the coordinator.
+    ("POST", f"{ONE}/approvals"): Case(
+        write(403, 200), body={"trigger": "start_co_creation"}, fresh=True
+    ),
+    ("POST", f"{ONE}/participants"): Case(
+        write(201, 403), body={"name": "Ayla", "role": "science"}, fresh=True
+    ),
+    ("POST", f"{ONE}/transitions"): Case(
+        write(200, 403), body={"trigger": "archive", "reason": "Matrix"}, fresh=True
+    ),
+    ("POST", f"{ONE}/hold"): Case(write(200, 403), body={"reason": "Pause"}, fresh=True),
+    ("POST", f"{ONE}/resume"): Case(write(200, 403), body={}, fresh=True, prepare=hold),
+    ("POST", f"{ONE}/notes"): Case(write(200, 200), body={"text": "Notiz"}, fresh=True),
+    ("GET", f"{V1}/audit/export"): Case(signed_in(403, 403, 200, 200)),
+    ("GET", f"{V1}/reports/phase-durations"): Case(READ),
+}
+
+ELSEWHERE = {
+    # The HTML pages, their sign-in (session cookie and CSRF) and their static files: who may
+    # see and do what is tested in tests/pages/ (roles, CSRF, sign-in) and tests/browser/.
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("POST", "/initiatives"),
+    ("GET", "/initiatives/{initiative_id}"),
+    ("GET", "/initiatives/{initiative_id}/history"),
+    ("GET", "/initiatives/{initiative_id}/history.{format}"),
+    ("POST", "/initiatives/{initiative_id}/tick/{item}"),
+    ("POST", "/initiatives/{initiative_id}/reopen/{item}"),
+    ("POST", "/initiatives/{initiative_id}/waive/{item}"),
+    ("POST", "/initiatives/{initiative_id}/approve/{trigger}"),
+    ("POST", "/initiatives/{initiative_id}/fire/{trigger}"),
+    ("POST", "/initiatives/{initiative_id}/hold"),
+    ("POST", "/initiatives/{initiative_id}/resume"),
+    ("POST", "/initiatives/{initiative_id}/notes"),
+    ("POST", "/initiatives/{initiative_id}/participants"),
+    ("GET", "/static"),
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoApi]:
+    with demo_api(tmp_path_factory.mktemp("authorization") / "demo.db") as served:
+        yield served
+
+
+def routes_of_the_app(demo: DemoApi) -> set[tuple[str, str]]:
+    """Every (method, path) the app answers; a mount counts as GET, HEAD goes with GET."""
+    found = set()
+    for route in iter_route_contexts(demo.app.routes):
+        for method in (route.methods or {"GET"}) - {"HEAD"}:
+            found.add((method, route.path))
+    return found
+
+
+def test_every_route_is_in_exactly_one_table(demo: DemoApi) -> None:
+    routes = routes_of_the_app(demo)
+    unlisted = sorted(routes - API.keys() - ELSEWHERE)
+    assert not unlisted, (
+        f"routes without an authorization row (add them to API or ELSEWHERE): {unlisted}"
+    )
+    gone = sorted((API.keys() | ELSEWHERE) - routes)
+    assert not gone, f"rows for routes the app no longer has: {gone}"
+    assert not API.keys() & ELSEWHERE
+    assert all(path.startswith(f"{V1}/") for _, path in API)
+    assert not any(path.startswith(f"{V1}/") for _, path in ELSEWHERE)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize(("method", "path"), sorted(API))
+def test_each_caller_gets_the_status_of_the_table(
+    demo: DemoApi, method: str, path: str, caller: str
+) -> None:
+    case = API[(method, path)]
+    initiative = demo.garages
+    if case.fresh:
+        initiative = demo.services.create("kosi-lab", "Matrix", demo.coordinator).initiative_id
+        if case.prepare is not None:
+            case.prepare(demo.services, initiative, demo.coordinator)
+    url = path.format(initiative_id=initiative, item="challenge_defined", workflow_id="kosi-lab")
+    before = len(list(demo.services.history(initiative)))
+    response = demo.client.request(
+        method, url + case.below, json=case.body, headers=demo.headers[caller]
+    )
+    expected = case.expected[caller]
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert len(list(demo.services.history(initiative))) == before
+    if expected == 401:
+        assert response.headers["www-authenticate"] == "Bearer"
