@@ -28,9 +28,11 @@ ASSETS = ("fastapi_offline", "static")
 
 def install(app: FastAPI, prefix: str) -> None:
     """Serve the docs page at ``{prefix}/docs`` and its assets at ``{prefix}/docs/static``."""
+    openapi_url = app.openapi_url
+    if openapi_url is None:
+        raise ValueError("the docs page shows the OpenAPI document: give the app an openapi_url")
     page = f"{prefix}/docs"
     static = f"{page}/static"
-    openapi_url = app.openapi_url or f"{prefix}/openapi.json"
     app.mount(static, StaticFiles(packages=[ASSETS]), name="docs-static")
     # FastAPI's documented way to adjust the generated document.
     app.openapi = _with_problem_media_type(app.openapi)  # type: ignore[method-assign]

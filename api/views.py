@@ -158,7 +158,7 @@ class ProgressOut(BaseModel):
 
 
 def _person(progress: Progress, person_id: str) -> PersonOut:
-    return PersonOut(id=person_id, name=progress.names.get(person_id))
+    return PersonOut(id=person_id, name=progress.names.get(person_id) or None)
 
 
 def _blocker(blocker: Blocker, lang: str) -> BlockerOut:

@@ -43,6 +43,7 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "visit": "visit",
         "participants": "Participants",
         "no_initiatives": "No initiatives yet.",
+        "erased": "erased person",
         "visits": "Visits done",
         "median": "Median days",
         "p90": "90 % days",
@@ -77,6 +78,7 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "visit": "Besuch",
         "participants": "Beteiligte",
         "no_initiatives": "Noch keine Initiativen.",
+        "erased": "gelöschte Person",
         "visits": "Abgeschlossen",
         "median": "Median Tage",
         "p90": "90 % Tage",
@@ -86,6 +88,14 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "slowest": "Zuletzt erfüllt (Median Tage)",
     },
 }
+
+
+def _name(names: Mapping[str, str], person_id: str, lang: str) -> str:
+    """A person's name; "erased person" once erased; the id when unknown (the system)."""
+    name = names.get(person_id)
+    if name is None:
+        return person_id
+    return name or word("erased", lang)
 
 
 def word(key: str, lang: str) -> str:
@@ -153,7 +163,7 @@ def _item_rows(progress: Progress, lang: str) -> Table:
         mark = "☑" if done.status == "done" else f"≈ {word('waived', lang)}:"
         table.add_row(
             Text(f"{mark} {title}"),
-            Text(progress.names.get(done.by, done.by)),
+            Text(_name(progress.names, done.by, lang)),
             Text(done.at.strftime("%Y-%m-%d %H:%M")),
             Text(done.evidence or done.reason or ""),
         )
@@ -189,7 +199,7 @@ def progress_view(progress: Progress, lang: str) -> RenderableType:
     if state.hold is not None:
         head.append(f"\n{word('on_hold', lang)}: {state.hold.reason}", style="yellow")
     sectors = ", ".join(
-        f"{progress.names.get(pid, pid)} ({definition.roles[role].in_(lang)})"
+        f"{_name(progress.names, pid, lang)} ({definition.roles[role].in_(lang)})"
         for pid, role in state.participants.items()
     )
     parts: list[RenderableType] = [head, Text(f"{word('participants', lang)}: {sectors or '—'}")]
@@ -212,7 +222,7 @@ def history_table(records: Iterable[EventRecord], names: Mapping[str, str], lang
         table.add_row(
             Text(str(r.seq)),
             Text(r.at.strftime("%Y-%m-%d %H:%M")),
-            Text(names.get(r.actor, r.actor)),
+            Text(_name(names, r.actor, lang)),
             Text(r.type),
             Text(_details(r)),
         )

@@ -116,3 +116,27 @@ def users_list(ctx: typer.Context) -> None:
     """List users and their roles (never their tokens)."""
     for user in run(ctx, lambda s: s.database().list_users()):
         out.print(f"{user.name}: {', '.join(user.roles)}")
+
+
+@app.command()
+def erase(
+    ctx: typer.Context,
+    person: Annotated[str, typer.Argument(help="A person's id (p-…) or name.")],
+    every: Annotated[
+        bool, typer.Option("--all", help="Erase everyone with this name (users, participants).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a person's name and contact on request (GDPR Art. 17). The histories keep only the
+    pseudonymous id and still verify; an erased user's token stops working. Cannot be undone."""
+
+    def work(s: Settings) -> None:
+        services = s.services()
+        found = [p for p in services.find_people(person) if p.erased_at is None]
+        names = ", ".join(f"{p.name} ({p.id})" for p in found)
+        if found and not yes and not typer.confirm(f"Erase {names} for good?"):
+            raise typer.Exit(1)
+        for erased in services.erase_people(person, every=every):
+            out.print(f"erased {erased.id}: name and contact removed, the history keeps the id")
+
+    run(ctx, work)

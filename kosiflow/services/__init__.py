@@ -18,6 +18,7 @@ from kosiflow.services.overview import (
     TrackStep,
     Workbench,
 )
+from kosiflow.services.people import PeopleServices
 from kosiflow.services.queries import QueryServices
 from kosiflow.services.results import (
     Clock,
@@ -64,5 +65,6 @@ class Services(
     AuditServices,
     TimelineQueries,
     SessionServices,
+    PeopleServices,
 ):
     """kosiflow's use cases over one database and one workflow catalog."""

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from kosiflow.errors import BadInput
 from kosiflow.store.columns import from_db_time
 from kosiflow.store.executor import Executor, Row
-from kosiflow.store.records import User
+from kosiflow.store.records import Person, User
 
 
 def token_hash(token: str) -> str:
@@ -57,6 +57,14 @@ def erase_person(db: Executor, person_id: str) -> bool:
         "erased_at": db.db_time(datetime.now(UTC)),
     }
     return db.count(db.sql.erase_person, params) == 1
+
+
+def find_people(db: Executor, key: str) -> list[Person]:
+    """The people whose pseudonymous id or name is ``key``, the earliest first."""
+    return [
+        Person(row[0], row[1], None if row[2] is None else from_db_time(row[2]))
+        for row in db.all(db.sql.select_people, {"key": key})
+    ]
 
 
 def person_names(db: Executor, ids: Iterable[str]) -> dict[str, str]:

@@ -72,6 +72,15 @@ class StoredDefinition:
 
 
 @dataclass(frozen=True, slots=True)
+class Person:
+    """Someone known to the lab by a pseudonymous id; ``name`` is "" once erased."""
+
+    id: str
+    name: str
+    erased_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class User:
     """Someone who may act; ``person_id`` is the pseudonymous id events record as actor."""
 

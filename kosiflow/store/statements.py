@@ -117,6 +117,12 @@ SELECT_IDEMPOTENT = select(idempotency_keys.c.fingerprint, idempotency_keys.c.re
 INSERT_IDEMPOTENT = insert(idempotency_keys)
 INSERT_PERSON = insert(people)
 SELECT_PERSON_NAME = select(people.c.name).where(people.c.id == bindparam("id"))
+SELECT_PEOPLE = (
+    select(people.c.id, people.c.name, people.c.erased_at)
+    .where((people.c.id == bindparam("key")) | (people.c.name == bindparam("key")))
+    .order_by(people.c.created_at, people.c.id)
+)
+"""People whose id or name is ``key`` (erased ones included, with their erasure time)."""
 ERASE_PERSON = update(people).where(people.c.id == bindparam("b_id"), people.c.erased_at.is_(None))
 
 _USERS = select(
@@ -240,6 +246,7 @@ class Statements:
     insert_idempotent: Compiled
     insert_person: Compiled
     select_person_name: Compiled
+    select_people: Compiled
     erase_person: Compiled
     select_user_by_token: Compiled
     select_user_by_name: Compiled
@@ -300,6 +307,7 @@ def _compile_all(dialect: Dialect) -> Statements:
         insert_idempotent=c(INSERT_IDEMPOTENT, _columns(idempotency_keys)),
         insert_person=c(INSERT_PERSON, _columns(people)),
         select_person_name=c(SELECT_PERSON_NAME),
+        select_people=c(SELECT_PEOPLE),
         erase_person=c(ERASE_PERSON, ["name", "contact", "erased_at"]),
         select_user_by_token=c(SELECT_USER_BY_TOKEN),
         select_user_by_name=c(SELECT_USER_BY_NAME),

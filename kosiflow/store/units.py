@@ -27,6 +27,7 @@ from kosiflow.store.records import (
     GENESIS_HASH,
     EventRecord,
     NewEvent,
+    Person,
     Projection,
     StoredDefinition,
     User,
@@ -167,6 +168,10 @@ class ReadUnit:
         """Every initiative's id, in order of creation."""
         for row in self._db.stream(self._db.sql.select_initiative_ids, {}):
             yield row[0]
+
+    def find_people(self, key: str) -> list[Person]:
+        """The people whose id or name is ``key`` (erased ones included)."""
+        return people.find_people(self._db, key)
 
     def person_names(self, ids: Iterable[str]) -> dict[str, str]:
         """Person id → name for those of ``ids`` that exist (erased people have the name "")."""
