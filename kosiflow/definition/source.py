@@ -292,6 +292,8 @@ class _Walker:
 
     def _scalar(self, node: Node, path: Path) -> object:
         value = str(node.value)
+        if node.style == ">":  # ruamel marks where a folded scalar was folded with BEL
+            value = value.replace("\a", "")
         kind = str(node.tag).removeprefix(_CORE)
         try:
             return _construct(kind, value)

@@ -236,3 +236,17 @@ def test_too_many_nodes_are_refused_while_scanning(monkeypatch: pytest.MonkeyPat
     # nodes: the root mapping, "big", the list, then the items: the 101st node is item [97]
     assert where(problem) == (1, 1 + len("big: [") + 3 * 97, "<document>")
     assert problem.message == "the document has more than 100 nodes"
+
+
+def test_folded_and_literal_texts_read_as_written() -> None:
+    """Folded lines join with one space (no marker characters of the YAML library remain);
+    literal blocks keep their line breaks."""
+    for path in sorted((Path(__file__).parents[2] / "workflows").glob("*.yaml")):
+        definition = load_definition(path)
+        texts = [definition.description] + [p.description for p in definition.phases]
+        for text in texts:
+            for lang in definition.languages:
+                assert text is None or "\a" not in text.in_(lang), path.name
+    light = load_definition(Path(__file__).parents[2] / "workflows" / "light-track.yaml")
+    assert light.description is not None
+    assert "Ko-Kreation und keine Erprobung" in light.description.in_("de")
