@@ -10,7 +10,7 @@ from datetime import datetime
 from kosiflow.engine import InitiativeState, fold, triggers
 from kosiflow.engine.visits import PhaseVisit, phase_visits
 from kosiflow.errors import BadInput, HistoryCorrupted, NotFound
-from kosiflow.services.base import ServiceBase, projection_of, recorded
+from kosiflow.services.base import ServiceBase, people_in, projection_of, recorded
 from kosiflow.services.heads import ChainHead, HeadFinding
 from kosiflow.services.results import Progress
 from kosiflow.services.statistics import PhaseStatistics, PhaseStatisticsBuilder
@@ -42,12 +42,8 @@ class AuditServices(ServiceBase):
     def progress_at(self, initiative_id: str, at: datetime) -> Progress:
         """The progress view of :meth:`state_at` (blockers as they were then, for anyone)."""
         state = self.state_at(initiative_id, at)
-        people = {item.by for item in state.checklist.values()} | set(state.participants)
-        people |= {a.by for gate in state.approvals.values() for a in gate.values()}
-        if state.hold is not None:
-            people.add(state.hold.by)
         with self.database.read() as unit:
-            names = unit.person_names(sorted(people))
+            names = unit.person_names(sorted(people_in(state)))
         return Progress(state, tuple(triggers(state, None)), names)
 
     def visits(self, initiative_id: str) -> list[PhaseVisit]:

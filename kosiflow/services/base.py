@@ -51,6 +51,15 @@ def projection_of(state: InitiativeState, head_hash: str) -> Projection:
     )
 
 
+def people_in(state: InitiativeState) -> set[str]:
+    """The people a progress view names: who ticked, participates, signed off, put on hold."""
+    people = {item.by for item in state.checklist.values()} | set(state.participants)
+    people |= {a.by for gate in state.approvals.values() for a in gate.values()}
+    if state.hold is not None:
+        people.add(state.hold.by)
+    return people
+
+
 class ServiceBase:
     """What every use case shares: the database, the workflows, the clock and the state cache."""
 

@@ -14,7 +14,7 @@ from kosiflow.errors import (
     HistoryCorrupted,
     NotFound,
 )
-from kosiflow.services.base import ServiceBase, projection_of
+from kosiflow.services.base import ServiceBase, people_in, projection_of
 from kosiflow.services.results import CommandResult, Page, Progress, RebuildReport
 from kosiflow.store import (
     EventRecord,
@@ -25,15 +25,6 @@ from kosiflow.store import (
     verify_chain,
     verify_stored,
 )
-
-
-def _people_in(state: InitiativeState) -> set[str]:
-    """The people a progress view names: who ticked, participates, signed off, put on hold."""
-    people = {item.by for item in state.checklist.values()} | set(state.participants)
-    people |= {a.by for gate in state.approvals.values() for a in gate.values()}
-    if state.hold is not None:
-        people.add(state.hold.by)
-    return people
 
 
 def _encoded(projection: Projection) -> str:
@@ -71,7 +62,7 @@ class QueryServices(ServiceBase):
             if projection is None:
                 raise NotFound("initiative", initiative_id)
             state = self._state_of(projection)
-            names = unit.person_names(sorted(_people_in(state)))
+            names = unit.person_names(sorted(people_in(state)))
         return Progress(state, tuple(triggers(state, actor)), names)
 
     def list_initiatives(
@@ -103,7 +94,7 @@ class QueryServices(ServiceBase):
             if projection is None:
                 raise NotFound("initiative", result.initiative_id)
             state = self._fold(projection, unit.events_until(result.initiative_id, result.version))
-            names = unit.person_names(sorted(_people_in(state)))
+            names = unit.person_names(sorted(people_in(state)))
         return Progress(state, tuple(triggers(state, actor)), names)
 
     def initiative_page(
