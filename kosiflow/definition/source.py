@@ -292,7 +292,7 @@ class _Walker:
 
     def _scalar(self, node: Node, path: Path) -> object:
         value = str(node.value)
-        if node.style == ">":  # ruamel marks where a folded scalar was folded with BEL
+        if isinstance(node, ScalarNode) and node.style == ">":  # ruamel marks folds with BEL
             value = value.replace("\a", "")
         kind = str(node.tag).removeprefix(_CORE)
         try:
