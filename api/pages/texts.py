@@ -315,6 +315,208 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "event.held": {"en": "Put on hold.", "de": "Pausiert."},
     "event.resumed": {"en": "Resumed.", "de": "Fortgesetzt."},
     "event.noted": {"en": "Added a note.", "de": "Notiz hinzugefügt."},
+    # -- one workflow, described --------------------------------------------------------------
+    "nav.statistics": {"en": "Statistics", "de": "Statistik"},
+    "workflow.title": {"en": "Workflow: {title}", "de": "Ablauf: {title}"},
+    "workflow.for_initiative": {
+        "en": "Shown for the initiative “{title}”: its current phase, {phase}, is marked.",
+        "de": "Dargestellt für die Initiative „{title}“: ihre aktuelle Phase, {phase}, "
+        "ist markiert.",
+    },
+    "workflow.version": {"en": "Version", "de": "Version"},
+    "workflow.start": {"en": "Starts in", "de": "Beginnt in"},
+    "workflow.roles": {"en": "Roles", "de": "Rollen"},
+    "workflow.diagram": {"en": "Diagram", "de": "Ablaufdiagramm"},
+    "workflow.phases": {"en": "The phases in order", "de": "Die Phasen der Reihe nach"},
+    "workflow.phase_heading": {"en": "{n}. {phase}", "de": "{n}. {phase}"},
+    "workflow.tag_start": {"en": "start", "de": "Start"},
+    "workflow.tag_final": {"en": "final phase", "de": "Endphase"},
+    "workflow.tag_current": {"en": "current phase", "de": "aktuelle Phase"},
+    "workflow.max_days": {
+        "en": "Time limit: {n} days (time on hold not counted).",
+        "de": "Frist: {n} Tage (Pausen nicht mitgezählt).",
+    },
+    "workflow.no_limit": {"en": "No time limit.", "de": "Keine Frist."},
+    "workflow.final_note": {
+        "en": "An initiative that reaches this phase has ended.",
+        "de": "Eine Initiative, die diese Phase erreicht, ist beendet.",
+    },
+    "workflow.checklist": {"en": "Checklist", "de": "Checkliste"},
+    "workflow.checklist_caption": {"en": "Checklist of {phase}", "de": "Checkliste: {phase}"},
+    "workflow.done_of": {
+        "en": "{done} of {total} required items done or waived.",
+        "de": "{done} von {total} Pflichtpunkten erledigt oder erlassen.",
+    },
+    "workflow.col_item": {"en": "Item", "de": "Punkt"},
+    "workflow.col_who": {"en": "Who may tick it", "de": "Wer darf abhaken"},
+    "workflow.col_evidence": {"en": "Evidence", "de": "Nachweis"},
+    "workflow.col_required": {"en": "Required or optional", "de": "Pflicht oder freiwillig"},
+    "workflow.col_waivable": {"en": "May be waived by", "de": "Erlassen dürfen"},
+    "workflow.col_status": {"en": "Status now", "de": "Stand jetzt"},
+    "workflow.evidence_required": {"en": "required", "de": "erforderlich"},
+    "workflow.evidence_optional": {"en": "not required", "de": "nicht erforderlich"},
+    "workflow.item_required": {"en": "required", "de": "Pflicht"},
+    "workflow.item_optional": {"en": "optional", "de": "freiwillig"},
+    "workflow.not_waivable": {"en": "nobody", "de": "niemand"},
+    "workflow.ways_out": {"en": "Ways out of this phase", "de": "Wege aus dieser Phase"},
+    "workflow.no_way_out": {"en": "None.", "de": "Keine."},
+    "workflow.way": {"en": "{step}: to {target}", "de": "{step}: nach {target}"},
+    "workflow.req_checklist": {
+        "en": "Every required checklist item is done or waived.",
+        "de": "Alle Pflichtpunkte der Checkliste sind erledigt oder erlassen.",
+    },
+    "workflow.req_no_checklist": {
+        "en": "Open checklist items do not hold it up.",
+        "de": "Offene Punkte der Checkliste halten diesen Schritt nicht auf.",
+    },
+    "workflow.req_approvals": {"en": "Sign-offs by: {roles}.", "de": "Freigaben durch: {roles}."},
+    "workflow.req_sectors": {
+        "en": "Participants from at least {n} different sectors.",
+        "de": "Beteiligte aus mindestens {n} verschiedenen Sektoren.",
+    },
+    "workflow.reason_required": {
+        "en": "A reason must be given.",
+        "de": "Eine Begründung ist erforderlich.",
+    },
+    "workflow.reason_optional": {
+        "en": "A reason may be given.",
+        "de": "Eine Begründung kann angegeben werden.",
+    },
+    "workflow.automatic": {
+        "en": "Happens by itself as soon as the requirements are met.",
+        "de": "Geschieht von selbst, sobald die Voraussetzungen erfüllt sind.",
+    },
+    "workflow.taken_by": {"en": "Taken by: {roles}.", "de": "Ausgelöst durch: {roles}."},
+    "workflow.from_any": {
+        "en": "Possible from every phase that is not final.",
+        "de": "Aus jeder Phase möglich, die keine Endphase ist.",
+    },
+    # -- statistics ---------------------------------------------------------------------------
+    "statistics.title": {"en": "Phase statistics", "de": "Phasenstatistik"},
+    "statistics.intro": {
+        "en": "How long initiatives stayed in each phase (completed visits, in days, time on "
+        "hold included) and how many are in each phase now. Overdue means past the phase's "
+        "time limit, time on hold not counted.",
+        "de": "Wie lange Initiativen in jeder Phase blieben (abgeschlossene Durchläufe, in "
+        "Tagen, Pausen eingerechnet) und wie viele jetzt in jeder Phase sind. Überfällig heißt: "
+        "über der Frist der Phase, Pausen nicht mitgezählt.",
+    },
+    "statistics.empty": {
+        "en": "No statistics yet: no initiative has been started.",
+        "de": "Noch keine Statistik: Es wurde noch keine Initiative angelegt.",
+    },
+    "statistics.caption": {"en": "Phases of “{workflow}”", "de": "Phasen von „{workflow}“"},
+    "statistics.col_phase": {"en": "Phase", "de": "Phase"},
+    "statistics.col_count": {"en": "Completed visits", "de": "Abgeschlossene Durchläufe"},
+    "statistics.col_median": {"en": "Median (days)", "de": "Median (Tage)"},
+    "statistics.col_p90": {"en": "90th percentile (days)", "de": "90. Perzentil (Tage)"},
+    "statistics.col_current": {"en": "In the phase now", "de": "Jetzt in der Phase"},
+    "statistics.col_overdue": {"en": "Of which overdue", "de": "Davon überfällig"},
+    "statistics.col_rework": {"en": "Repeat visits", "de": "Wiederholte Durchläufe"},
+    "statistics.col_bottleneck": {
+        "en": "Met last (median days after entering)",
+        "de": "Zuletzt erfüllt (Median der Tage nach Beginn)",
+    },
+    "statistics.bottleneck_item": {"en": "“{item}”: {days}", "de": "„{item}“: {days}"},
+    "statistics.bottleneck_approval": {
+        "en": "Sign-off of “{step}” by {role}: {days}",
+        "de": "Freigabe „{step}“ durch {role}: {days}",
+    },
+    "statistics.chart_durations": {
+        "en": "Days in each phase of “{workflow}”: median and 90th percentile",
+        "de": "Tage je Phase von „{workflow}“: Median und 90. Perzentil",
+    },
+    "statistics.chart_durations_desc": {
+        "en": "Days of the completed visits of each phase.",
+        "de": "Tage der abgeschlossenen Durchläufe je Phase.",
+    },
+    "statistics.chart_load": {
+        "en": "Initiatives in each phase of “{workflow}” now, and how many are overdue",
+        "de": "Initiativen je Phase von „{workflow}“ jetzt, und wie viele überfällig sind",
+    },
+    "statistics.chart_load_desc": {
+        "en": "Number of initiatives.",
+        "de": "Anzahl der Initiativen.",
+    },
+    "statistics.series_median": {"en": "Median", "de": "Median"},
+    "statistics.series_p90": {"en": "90th percentile", "de": "90. Perzentil"},
+    "statistics.series_now": {"en": "In the phase now", "de": "Jetzt in der Phase"},
+    "statistics.series_overdue": {"en": "Overdue", "de": "Überfällig"},
+    "statistics.days": {"en": "{n} days", "de": "{n} Tage"},
+    "statistics.no_value": {"en": "—", "de": "—"},
+    "statistics.no_data": {"en": "no completed visit", "de": "kein abgeschlossener Durchlauf"},
+    "statistics.chart_empty": {"en": "No phase to show.", "de": "Keine Phase darzustellen."},
+    "statistics.charts_note": {
+        "en": "The charts leave out final phases (an initiative there has ended).",
+        "de": "Die Diagramme lassen Endphasen aus (eine Initiative dort ist beendet).",
+    },
+    "statistics.csv": {"en": "Statistics as CSV", "de": "Statistik als CSV"},
+    "statistics.json": {"en": "Statistics as JSON", "de": "Statistik als JSON"},
+    # -- audit report -------------------------------------------------------------------------
+    "report.title": {"en": "Audit report: {title}", "de": "Prüfbericht: {title}"},
+    "report.link": {"en": "Audit report (printable)", "de": "Prüfbericht (druckbar)"},
+    "report.pdf_link": {"en": "Audit report as PDF", "de": "Prüfbericht als PDF"},
+    "report.history_link": {"en": "History", "de": "Verlauf"},
+    "report.printable": {
+        "en": "Open the printable report (print it from your browser)",
+        "de": "Druckbaren Bericht öffnen (aus dem Browser drucken)",
+    },
+    "report.initiative": {"en": "Initiative", "de": "Initiative"},
+    "report.created": {"en": "Started", "de": "Angelegt"},
+    "report.current_phase": {"en": "Current phase", "de": "Aktuelle Phase"},
+    "report.generated": {"en": "Report generated", "de": "Bericht erstellt"},
+    "report.verification": {"en": "Verification", "de": "Prüfung"},
+    "report.chain_version": {
+        "en": "Events in the chain (version)",
+        "de": "Ereignisse in der Kette (Version)",
+    },
+    "report.decisions": {"en": "Decisions (phase changes)", "de": "Entscheidungen (Phasenwechsel)"},
+    "report.no_decisions": {"en": "No phase change yet.", "de": "Noch kein Phasenwechsel."},
+    "report.approvals": {"en": "Sign-offs", "de": "Freigaben"},
+    "report.no_approvals": {"en": "No sign-off given.", "de": "Keine Freigabe erteilt."},
+    "report.evidence": {"en": "Evidence", "de": "Nachweise"},
+    "report.no_evidence": {"en": "No evidence given.", "de": "Keine Nachweise angegeben."},
+    "report.col_event": {"en": "Event", "de": "Ereignis"},
+    "report.col_when": {"en": "When", "de": "Wann"},
+    "report.col_who": {"en": "Who", "de": "Wer"},
+    "report.col_step": {"en": "Step", "de": "Schritt"},
+    "report.col_from_to": {"en": "From → to", "de": "Von → nach"},
+    "report.col_reason": {"en": "Reason", "de": "Begründung"},
+    "report.col_role": {"en": "For", "de": "Für"},
+    "report.col_phase": {"en": "Phase", "de": "Phase"},
+    "report.col_note": {"en": "Note", "de": "Notiz"},
+    "report.col_status": {"en": "Status", "de": "Status"},
+    "report.col_item": {"en": "Checklist item", "de": "Checklistenpunkt"},
+    "report.from_to": {"en": "{source} → {target}", "de": "{source} → {target}"},
+    "report.automatic": {"en": "automatic", "de": "automatisch"},
+    "report.opened_by": {
+        "en": "Gate opened by event #{seq}",
+        "de": "Übergang geöffnet durch Ereignis #{seq}",
+    },
+    "report.given": {"en": "given", "de": "erteilt"},
+    "report.withdrawn": {
+        "en": "withdrawn (event #{seq})",
+        "de": "zurückgezogen (Ereignis #{seq})",
+    },
+    "report.forbidden": {
+        "en": "Audit reports are for auditors and the lab coordination; your roles are neither.",
+        "de": "Prüfberichte sind für Prüfende und die Lab-Koordination; Ihre Rollen gehören "
+        "nicht dazu.",
+    },
+    "report.pdf_missing": {
+        "en": "The PDF cannot be made: the server has no Chromium browser to print it with. "
+        "Ask your administrators to install it — or open the printable report and print it "
+        "from your browser.",
+        "de": "Das PDF kann nicht erstellt werden: Auf dem Server fehlt der Browser Chromium, "
+        "mit dem es gedruckt wird. Bitten Sie Ihre Administration, ihn zu installieren — oder "
+        "öffnen Sie den druckbaren Bericht und drucken Sie ihn aus dem Browser.",
+    },
+    "report.pdf_failed": {
+        "en": "The PDF could not be made this time. Try again later — or open the printable "
+        "report and print it from your browser.",
+        "de": "Das PDF konnte diesmal nicht erstellt werden. Bitte später erneut versuchen — "
+        "oder den druckbaren Bericht öffnen und aus dem Browser drucken.",
+    },
 }
 
 

@@ -49,6 +49,14 @@ class ReopenIn(_In):
     reason: str = Reason
 
 
+class WaiverIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Räume stellt das Wuppertal Institut"}]}
+    )
+
+    reason: str = Reason
+
+
 class ApprovalIn(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"trigger": "start_co_creation"}]})
 
@@ -129,6 +137,19 @@ def reopen(
     """Reopen a done or waived item (sign-offs that depended on it are withdrawn)."""
     return write.answer(
         write.services.reopen(initiative_id, item, body.reason, write.actor, **write.options)
+    )
+
+
+@router.post("/checklist/{item}/waiver", response_model=ProgressOut, responses=_RESPONSES)
+def waive(
+    initiative_id: str,
+    item: str,
+    body: WaiverIn,
+    write: WriteDep,
+) -> Response:
+    """Waive an item that the workflow lets the caller's role waive, with the reason why."""
+    return write.answer(
+        write.services.waive(initiative_id, item, body.reason, write.actor, **write.options)
     )
 
 

@@ -201,6 +201,24 @@ def test_reopen_needs_a_reason_and_a_done_item(api: Api) -> None:
     assert reopened.json()["checklist"][3]["status"] == "open"
 
 
+def test_a_waiver_by_its_role_records_the_reason(api: Api) -> None:
+    initiative = api.create()
+    waiver = f"/initiatives/{initiative}/checklist/resources_clarified/waiver"
+    assert_problem(api.call("POST", waiver, "jana", json={"reason": "Räume da"}), 403)
+    assert_problem(api.call("POST", waiver, "thomas", json={}), 422)
+    waived = api.call("POST", waiver, "thomas", json={"reason": "Räume stellt das Institut"})
+    assert waived.status_code == 200, waived.text
+    (item,) = [i for i in waived.json()["checklist"] if i["id"] == "resources_clarified"]
+    assert (item["status"], item["reason"], item["by"]["name"]) == (
+        "waived",
+        "Räume stellt das Institut",
+        "Thomas Krüger",
+    )
+    not_waivable = f"/initiatives/{initiative}/checklist/challenge_defined/waiver"
+    problem = assert_problem(api.call("POST", not_waivable, "thomas", json={"reason": "x"}), 409)
+    assert [e["code"] for e in problem["errors"]] == ["item_not_waivable"]
+
+
 def test_participants_are_201_and_shown_with_their_sector(api: Api) -> None:
     initiative = api.create()
     body = {"name": "Aylin Demir", "role": "civil_society", "contact": "a@example.org"}

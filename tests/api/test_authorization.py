@@ -34,6 +34,8 @@ class Case:
     """What happens to the new initiative before the request (as the coordinator)."""
     below: str = ""
     """For a mount: the file requested below it."""
+    item: str = "challenge_defined"
+    """The checklist item a path names."""
 
 
 OPEN = dict.fromkeys(CALLERS, 200)
@@ -99,6 +101,10 @@ API: dict[tuple[str, str], Case] = {
     ("POST", f"{ONE}/transitions"): Case(
         write(200, 403), body={"trigger": "archive", "reason": "Matrix"}, fresh=True
     ),
+    # Only the administration may waive the clarified resources.
+    ("POST", f"{ONE}/checklist/{{item}}/waiver"): Case(
+        write(403, 200), body={"reason": "Räume vorhanden"}, fresh=True, item="resources_clarified"
+    ),
     ("POST", f"{ONE}/hold"): Case(write(200, 403), body={"reason": "Pause"}, fresh=True),
     ("POST", f"{ONE}/resume"): Case(write(200, 403), body={}, fresh=True, prepare=hold),
     ("POST", f"{ONE}/notes"): Case(write(200, 200), body={"text": "Notiz"}, fresh=True),
@@ -127,6 +133,14 @@ ELSEWHERE = {
     ("POST", "/initiatives/{initiative_id}/notes"),
     ("POST", "/initiatives/{initiative_id}/participants"),
     ("GET", "/static"),
+    # The workflow page, the statistics page and its downloads (any signed-in user) and the
+    # audit report with its PDF (auditors and coordinators): tests/pages/test_workflow_page.py,
+    # test_statistics_page.py, test_report_page.py and tests/browser/test_report_pdf.py.
+    ("GET", "/workflows/{workflow_id}"),
+    ("GET", "/statistics"),
+    ("GET", "/statistics.{format}"),
+    ("GET", "/initiatives/{initiative_id}/report"),
+    ("GET", "/initiatives/{initiative_id}/report.pdf"),
 }
 
 
@@ -169,7 +183,7 @@ def test_each_caller_gets_the_status_of_the_table(
         initiative = demo.services.create("kosi-lab", "Matrix", demo.coordinator).initiative_id
         if case.prepare is not None:
             case.prepare(demo.services, initiative, demo.coordinator)
-    url = path.format(initiative_id=initiative, item="challenge_defined", workflow_id="kosi-lab")
+    url = path.format(initiative_id=initiative, item=case.item, workflow_id="kosi-lab")
     before = len(list(demo.services.history(initiative)))
     response = demo.client.request(
         method, url + case.below, json=case.body, headers=demo.headers[caller]

@@ -1,0 +1,194 @@
+"""The auditor's report of one initiative, as a view: what it is and where it stands, every
+decision with its reason, every sign-off, every piece of evidence, the phase visits, every event
+in words, and whether the hash chain holds — all from one :class:`Timeline`."""
+
+from dataclasses import dataclass
+
+from api.pages.formats import Evidence, When, evidence, when
+from api.pages.history import HistoryView, history_view
+from api.pages.initiative import person
+from api.pages.wording import Wording
+from kosiflow.engine.events import (
+    GateApproved,
+    InitiativeCreated,
+    InitiativeHeld,
+    InitiativeResumed,
+    ItemReopened,
+    ItemTicked,
+    PhaseChanged,
+)
+from kosiflow.services import Timeline, TimelineEvent
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionView:
+    seq: int
+    at: When
+    who: str
+    step: str
+    source: str
+    target: str
+    visit: int
+    reason: str | None
+    automatic_by: int | None
+    """For an automatic step: the event that opened its gate."""
+    automatic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRow:
+    seq: int
+    at: When
+    who: str
+    step: str
+    role: str
+    phase: str
+    note: str | None
+    withdrawn_by: int | None
+    """The event (a reopened item) that voided this sign-off, if one did."""
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRow:
+    seq: int
+    at: When
+    who: str
+    phase: str
+    item: str
+    evidence: Evidence
+    """Text, and a link only for an http(s) URL (the text is the address: printed as it is)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    id: str
+    title: str
+    description: str | None
+    workflow_id: str
+    workflow_title: str
+    workflow_version: int
+    created: When
+    phase: str
+    visit: int
+    on_hold: bool
+    generated: When
+    chain_version: int
+    """The seq of the last event: the head the hash below belongs to."""
+    decisions: tuple[DecisionView, ...]
+    approvals: tuple[ApprovalRow, ...]
+    evidence: tuple[EvidenceRow, ...]
+    history: HistoryView
+    """Every event in words, the phase visits and the chain check (as the history page)."""
+
+
+def _decisions(timeline: Timeline, w: Wording) -> tuple[DecisionView, ...]:
+    found = []
+    for entry in timeline.events:
+        event, record = entry.recorded.event, entry.record
+        if isinstance(event, PhaseChanged):
+            found.append(
+                DecisionView(
+                    seq=record.seq,
+                    at=when(record.at, w.lang),
+                    who=person(timeline.names, record.actor, w.lang),
+                    step=w.trigger(event.trigger),
+                    source=w.phase(event.source),
+                    target=w.phase(event.target),
+                    visit=event.visit,
+                    reason=event.reason,
+                    automatic_by=event.cause_seq,
+                    automatic=event.automatic,
+                )
+            )
+    return tuple(found)
+
+
+def _withdrawals(events: tuple[TimelineEvent, ...]) -> dict[int, int]:
+    """Seq of each sign-off that a later reopened item voided → seq of that reopening."""
+    given: dict[tuple[str, int, str], list[int]] = {}
+    voided: dict[int, int] = {}
+    for entry in events:
+        event, seq = entry.recorded.event, entry.record.seq
+        if isinstance(event, GateApproved):
+            given.setdefault((event.phase, event.visit, event.trigger), []).append(seq)
+        elif isinstance(event, ItemReopened):
+            for trigger in event.invalidated_approvals:
+                for approval in given.pop((event.phase, event.visit, trigger), []):
+                    voided[approval] = seq
+    return voided
+
+
+def _approvals(timeline: Timeline, w: Wording) -> tuple[ApprovalRow, ...]:
+    voided = _withdrawals(timeline.events)
+    found = []
+    for entry in timeline.events:
+        event, record = entry.recorded.event, entry.record
+        if isinstance(event, GateApproved):
+            found.append(
+                ApprovalRow(
+                    seq=record.seq,
+                    at=when(record.at, w.lang),
+                    who=person(timeline.names, record.actor, w.lang),
+                    step=w.trigger(event.trigger),
+                    role=w.role(event.role),
+                    phase=w.phase(event.phase),
+                    note=event.note,
+                    withdrawn_by=voided.get(record.seq),
+                )
+            )
+    return tuple(found)
+
+
+def _evidence(timeline: Timeline, w: Wording) -> tuple[EvidenceRow, ...]:
+    found = []
+    for entry in timeline.events:
+        event, record = entry.recorded.event, entry.record
+        if isinstance(event, ItemTicked) and event.evidence is not None:
+            found.append(
+                EvidenceRow(
+                    seq=record.seq,
+                    at=when(record.at, w.lang),
+                    who=person(timeline.names, record.actor, w.lang),
+                    phase=w.phase(event.phase),
+                    item=w.item(event.phase, event.item),
+                    evidence=evidence(event.evidence),
+                )
+            )
+    return tuple(found)
+
+
+def _is_on_hold(events: tuple[TimelineEvent, ...]) -> bool:
+    """Whether the last hold of the history has not been resumed."""
+    held = False
+    for entry in events:
+        if isinstance(entry.recorded.event, InitiativeHeld | InitiativeResumed):
+            held = isinstance(entry.recorded.event, InitiativeHeld)
+    return held
+
+
+def report_view(timeline: Timeline, lang: str) -> ReportView:
+    """The report of the initiative ``timeline`` tells, in ``lang``."""
+    definition = timeline.definition
+    w = Wording(definition, lang)
+    first = timeline.events[0]
+    created = first.recorded.event
+    description = created.description if isinstance(created, InitiativeCreated) else None
+    last_visit = timeline.visits[-1]
+    return ReportView(
+        id=timeline.initiative_id,
+        title=timeline.title,
+        description=description,
+        workflow_id=definition.id,
+        workflow_title=definition.title.in_(lang),
+        workflow_version=definition.version,
+        created=when(first.record.at, lang),
+        phase=w.phase(last_visit.phase),
+        visit=last_visit.visit,
+        on_hold=_is_on_hold(timeline.events),
+        generated=when(timeline.checked_at, lang),
+        chain_version=timeline.events[-1].record.seq,
+        decisions=_decisions(timeline, w),
+        approvals=_approvals(timeline, w),
+        evidence=_evidence(timeline, w),
+        history=history_view(timeline, lang),
+    )
