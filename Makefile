@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATABASE ?= sqlite:///kosiflow.db
 
-.PHONY: run test lint unit bench clean
+.PHONY: run test lint unit bench bench-api clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "kosiflow needs Python >= 3.11"'
@@ -34,6 +34,10 @@ test: lint
 ## bench: the benchmarks of bench/README.md
 bench: $(VENV)/.installed
 	$(BIN)/python bench/commands.py
+
+## bench-api: requests/s and p50/p99 of the HTTP API against a bare FastAPI ceiling (needs wrk)
+bench-api: $(VENV)/.installed
+	$(BIN)/python bench/api.py --json bench/.data/api.json
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

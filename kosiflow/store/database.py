@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Generic, TypeVar
@@ -25,20 +24,15 @@ from kosiflow.store.units import ReadUnit, WriteUnit
 U = TypeVar("U", bound=ReadUnit)
 
 
-KEEP_FRESH_SECONDS = 5.0
-"""A kept PostgreSQL connection idle for longer goes back to the pool, which pings it before
-handing it out again (a server restart or an idle timeout may have closed it meanwhile)."""
-
-
 class _Lease:
     """A DBAPI connection lent to one unit of work at a time."""
 
-    __slots__ = ("executor", "idle_since", "raw")
+    __slots__ = ("executor", "kept", "raw")
 
-    def __init__(self, raw: PoolProxiedConnection, executor: Executor) -> None:
+    def __init__(self, raw: PoolProxiedConnection, executor: Executor, *, kept: bool) -> None:
         self.raw = raw
         self.executor = executor
-        self.idle_since = 0.0
+        self.kept = kept
 
 
 class _UnitScope(Generic[U]):
@@ -111,9 +105,8 @@ class Database:
 
     ``with db.write() as unit:`` is one write transaction (committed on normal exit, rolled back
     on an exception); ``with db.read() as unit:`` a read transaction. DBAPI errors surface as
-    :class:`StoreError`. Connections are kept between units, for the next unit of any thread
-    (the pool's checkout costs as much as a whole SQLite commit, or a PostgreSQL round trip);
-    close the database when done with it.
+    :class:`StoreError`. On SQLite each thread keeps its pooled connection between units (the
+    pool's checkout costs as much as a whole commit); close the database when done with it.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -153,31 +146,27 @@ class Database:
 
     def _borrow(self) -> _Lease:
         with self._idle_lock:
-            kept = self._idle.pop() if self._idle else None
-        if kept is not None:
-            if self._sqlite or time.monotonic() - kept.idle_since < KEEP_FRESH_SECONDS:
-                return kept
-            kept.executor.close()
-            kept.raw.close()  # back to the pool, which pings it on checkout
+            if self._idle:
+                return self._idle.pop()
         try:
             raw = self.engine.raw_connection()
         except (DBAPIError, PoolTimeoutError) as exc:
             raise StoreError(f"no database connection: {exc}") from exc
         executor = Executor(raw.driver_connection, self._statements, sqlite=self._sqlite)
-        return _Lease(raw, executor)
+        return _Lease(raw, executor, kept=self._sqlite)
 
     def _give_back(self, lease: _Lease, *, broken: bool) -> None:
-        """Connections wait, idle, for the next unit of any thread: taking one from the pool
-        costs ~9 µs on SQLite, and on PostgreSQL a round trip for the ping (one recently used
-        is taken as alive, see :data:`KEEP_FRESH_SECONDS`)."""
+        """SQLite connections wait, idle, for the next unit of any thread (taking one from the
+        pool costs ~9 µs); PostgreSQL ones go back to the pool, whose limit they count against
+        (see ``engines.py`` for what its checkout costs)."""
         if broken:
             lease.raw.invalidate()
-            lease.executor.close()
-            lease.raw.close()
+        elif lease.kept:
+            with self._idle_lock:
+                self._idle.append(lease)
             return
-        lease.idle_since = time.monotonic()
-        with self._idle_lock:
-            self._idle.append(lease)
+        lease.executor.close()
+        lease.raw.close()
 
     def _rollback(self, lease: _Lease) -> bool:
         """Roll back; False when the connection is broken (it must not be reused)."""

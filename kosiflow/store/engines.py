@@ -6,23 +6,28 @@ we emit ``BEGIN`` ourselves: ``BEGIN IMMEDIATE`` for write units, which take the
 BEGIN and wait up to ``busy_timeout`` for it instead of failing with "database is locked" when a
 read transaction tries to upgrade; plain deferred ``BEGIN`` for read units.
 
-PostgreSQL (psycopg 3): READ COMMITTED, ``pool_pre_ping``; write units lock the initiative row
-with ``SELECT ... FOR UPDATE``.
+PostgreSQL (psycopg 3): READ COMMITTED; write units lock the initiative row with
+``SELECT ... FOR UPDATE``. The pool pings a connection on checkout only when it has been idle
+for :data:`PING_AFTER_IDLE_SECONDS` (a server restart or an idle timeout may have closed it), and
+does not roll back on checkin (units always end their transaction): each would cost a round trip
+per unit of work, of which a read of the API makes two (bench/README.md).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from kosiflow.errors import BadInput
 
 BUSY_TIMEOUT_MS = 30_000
+PING_AFTER_IDLE_SECONDS = 5.0
 SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 WRITE_OPTION = "kosiflow_write"
 """Execution option marking a write unit's connection (SQLite then begins IMMEDIATE)."""
@@ -53,7 +58,27 @@ def create_store_engine(url: str | URL, *, sqlite_synchronous: str = "FULL") -> 
     parsed = parse_url(url) if isinstance(url, str) else url
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, sqlite_synchronous)
-    return create_engine(parsed, pool_pre_ping=True, isolation_level="READ COMMITTED")
+    return _postgres_engine(parsed)
+
+
+def _postgres_engine(url: URL) -> Engine:
+    engine = create_engine(url, isolation_level="READ COMMITTED", pool_reset_on_return=None)
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError from exc  # the pool then connects anew
+
+    return engine
 
 
 def _sqlite_engine(url: URL, synchronous: str) -> Engine:
