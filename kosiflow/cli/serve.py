@@ -67,7 +67,9 @@ def serve(
         os.environ.update(_environment(settings))
         settings.close()  # the workers open their own connections
         application = APP_FACTORY
-    out.print(Text.assemble(("kosiflow", "bold"), f" serving on http://{host}:{port}/api/v1"))
+    address = f"http://{host}:{port}"
+    out.print(Text.assemble(("kosiflow", "bold"), f" serving on {address}/ — open it and sign in"))
+    out.print(f"  the API: {address}/api/v1 (reference: {address}/api/v1/docs)")
     for who, token in tokens.items():
         out.print(f"  sign-in token of {who}: {token}")
     if not tokens:

@@ -62,11 +62,12 @@ class RealServer:
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout.strip().splitlines()[-1]
 
-    def start(self, *, demo: bool = False) -> None:
+    def start(self, *, demo: bool = False, workers: int = 1) -> None:
         """Start on a new free port and wait until ``/health`` answers 200."""
         assert self.process is None, "the server already runs"
         self.port = free_port()
         serve = ["serve", "--port", str(self.port), "--demo" if demo else "--no-demo"]
+        serve += ["--workers", str(workers)]
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "kosiflow", *serve],

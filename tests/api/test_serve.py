@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import httpx
+
 from tests.api.real_server import RealServer
 
 
@@ -18,6 +20,11 @@ def test_serve_loads_the_demo_once_and_prints_working_tokens(tmp_path: Path) -> 
     try:
         tokens = _printed_tokens(server)
         assert set(tokens) == {"Jana Becker", "Renate Albers"}
+        printed = server.log.read_text()
+        assert f"serving on http://127.0.0.1:{server.port}/ " in printed
+        assert f"http://127.0.0.1:{server.port}/api/v1/docs" in printed
+        page = httpx.get(f"http://127.0.0.1:{server.port}/", timeout=10)
+        assert (page.status_code, page.headers["location"].startswith("/login")) == (303, True)
         with server.client(tokens["Jana Becker"]) as coordinator:
             listed = coordinator.get("/initiatives")
             assert listed.status_code == 200
@@ -37,5 +44,21 @@ def test_serve_loads_the_demo_once_and_prints_working_tokens(tmp_path: Path) -> 
         assert "kosiflow users token NAME" in server.log.read_text()
         with server.client(tokens["Jana Becker"]) as coordinator:
             assert coordinator.get("/initiatives").status_code == 200
+    finally:
+        server.stop()
+
+
+def test_serve_with_two_workers_shares_one_database(tmp_path: Path) -> None:
+    server = RealServer(tmp_path)
+    token = server.add_user("Jana Becker", "coordinator")
+    server.start(workers=2)
+    try:
+        with server.client(token) as client:
+            created = [
+                client.post("/initiatives", json={"title": f"Idee {n}", "workflow": "light-track"})
+                for n in range(20)
+            ]
+            assert {r.status_code for r in created} == {201}
+            assert client.get("/initiatives").json()["total"] == 20
     finally:
         server.stop()
