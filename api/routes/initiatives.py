@@ -6,7 +6,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from api.deps import ActorDep, IdempotencyKeyDep, Iso8601, LangDep, ServicesDep, WriterDep
+from api.deps import (
+    ActorDep,
+    IdempotencyKeyDep,
+    Iso8601,
+    LangDep,
+    ServicesDep,
+    WriterDep,
+    quick_read,
+)
 from api.problems import problem_responses
 from api.views import ProgressOut, after_write, show
 from kosiflow.errors import HistoryCorrupted
@@ -254,7 +262,7 @@ def list_initiatives(
         **problem_responses(401, 404, 422),
     },
 )
-def get_initiative(
+async def get_initiative(
     initiative_id: str,
     services: ServicesDep,
     actor: ActorDep,
@@ -272,8 +280,11 @@ def get_initiative(
 ) -> Response:
     """Phase, checklist with who/when/evidence, percent done, and what blocks each step."""
     if at is not None:
-        return show(services.progress_at(initiative_id, at), lang, response)
-    return show(services.progress(initiative_id, actor), lang, response)
+        moment = at
+        progress = await quick_read(services, lambda: services.progress_at(initiative_id, moment))
+    else:
+        progress = await quick_read(services, lambda: services.progress(initiative_id, actor))
+    return show(progress, lang, response)
 
 
 @router.get(
