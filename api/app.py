@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from api import docs, pages, problems
 from api.deps import StrictQuery
 from api.limits import BodyLimit
-from api.routes import actions, audit, health, initiatives, workflows
+from api.routes import actions, audit, health, initiatives, subscriptions, workflows
 from kosiflow.services import Services
 
 PREFIX = "/api/v1"
@@ -28,7 +28,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     problems.install(app)
     docs.install(app, PREFIX)
-    for module in (health, workflows, initiatives, actions, audit):
+    for module in (health, workflows, initiatives, actions, audit, subscriptions):
         app.include_router(module.router, prefix=PREFIX, dependencies=[StrictQuery])
     pages.install(app)
     return app

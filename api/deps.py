@@ -218,6 +218,16 @@ async def get_auditor(actor: ActorDep) -> Actor:
 AuditorDep = Annotated[Actor, Depends(get_auditor)]
 
 
+async def get_admin(actor: ActorDep) -> Actor:
+    """The actor of an admin's task (webhook subscriptions): admins only (403)."""
+    if "admin" not in actor.roles:
+        raise PermissionDenied(actor.id, "manage webhook subscriptions (admin only)")
+    return actor
+
+
+AdminDep = Annotated[Actor, Depends(get_admin)]
+
+
 def _query_names(dependant: Dependant) -> set[str]:
     """The query parameters a route and its dependencies read."""
     names = {field.alias for field in dependant.query_params}

@@ -1,4 +1,5 @@
-"""The request body limit: a pure ASGI middleware answering 413 before a body is read whole.
+"""The request body limit: a pure ASGI middleware answering 413 before a body is read whole; and
+the longest text each field of the API's bodies and the pages' forms takes.
 
 A ``Content-Length`` above the limit is refused at once, without reading a byte of the body. A
 body without one (``Transfer-Encoding: chunked``) is counted while the application streams it
@@ -6,6 +7,9 @@ in; the moment it passes the limit, reading stops and whatever the application w
 answer is replaced by the 413. Either way the application has not acted on the request, so
 nothing is recorded. The 413 is problem details like every other error.
 """
+
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,6 +19,23 @@ from api.problems import ProblemDetailOut, problem
 
 MAX_BODY_BYTES = 1024 * 1024
 """1 MiB: far above any JSON body or form the API and pages accept."""
+
+MAX_LENGTHS: Mapping[str, int] = MappingProxyType(
+    {
+        "title": 200,
+        "description": 5000,
+        "workflow": 100,
+        "trigger": 100,
+        "role": 100,
+        "evidence": 2000,
+        "note": 5000,
+        "reason": 2000,
+        "text": 10000,
+        "name": 200,
+        "contact": 200,
+    }
+)
+"""Characters a text field may have, by field name: the same for a JSON body and a page form."""
 
 _MESSAGES = {
     "en": "The request body is larger than {limit} bytes (1 MiB); nothing was recorded.",

@@ -138,6 +138,8 @@ def floor_sqlite(folder: Path, synchronous: str, seconds: float) -> float:
             "payload": payload, "prev_hash": "b" * 64, "hash": "c" * 64,
         }  # fmt: skip
         connection.execute(sql.insert_event.sql, sql.insert_event.params(row))
+        published = {**row, "workflow_id": "bench-loop", "phase": "plan"}
+        connection.execute(sql.outbox.insert.sql, sql.outbox.insert.params(published))
         connection.execute("COMMIT")
         version += 1
         head = "a" * 64

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kosiflow.definition import Definition
-from kosiflow.services import PhaseStatistics, Progress
+from kosiflow.services import MigrationPlan, MigrationStep, PhaseStatistics, Progress, SweepReport
 from kosiflow.store import EventRecord, Projection
 
 _WORDS: Mapping[str, Mapping[str, str]] = {
@@ -51,6 +51,24 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "overdue": "Overdue",
         "rework": "Rework",
         "slowest": "Met last (median days)",
+        "visit_column": "Visit",
+        "max_days": "Days allowed",
+        "overdue_since": "Overdue since",
+        "swept": "{n} overdue visit(s) recorded; {m} running initiative(s) looked at, as of {now}.",
+        "from": "From",
+        "to": "To",
+        "new_items": "New items",
+        "vanished_items": "Vanished items",
+        "outcome": "Outcome",
+        "moves": "moves",
+        "would_move": "would move",
+        "cannot_move": "cannot move:",
+        "migrated": "{n} initiative(s) moved to {workflow} v{version}.",
+        "dry_run": "Dry run: {n} initiative(s) would move to {workflow} v{version}; "
+        "nothing changed.",
+        "migration_refused": "Refused: {k} of {n} initiative(s) cannot move to {workflow} "
+        "v{version}; nothing changed.",
+        "nothing_to_move": "No running initiative of {workflow} to move to v{version}.",
     },
     "de": {
         "initiative": "Initiative",
@@ -86,6 +104,25 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "overdue": "Überfällig",
         "rework": "Überarbeitung",
         "slowest": "Zuletzt erfüllt (Median Tage)",
+        "visit_column": "Besuch",
+        "max_days": "Tage erlaubt",
+        "overdue_since": "Überfällig seit",
+        "swept": "{n} überfällige(r) Durchlauf/Durchläufe erfasst; {m} laufende Initiative(n) "
+        "geprüft, Stand {now}.",
+        "from": "Von",
+        "to": "Nach",
+        "new_items": "Neue Punkte",
+        "vanished_items": "Entfallene Punkte",
+        "outcome": "Ergebnis",
+        "moves": "überführt",
+        "would_move": "würde überführt",
+        "cannot_move": "nicht möglich:",
+        "migrated": "{n} Initiative(n) in {workflow} v{version} überführt.",
+        "dry_run": "Probelauf: {n} Initiative(n) würde(n) in {workflow} v{version} überführt; "
+        "nichts wurde geändert.",
+        "migration_refused": "Abgelehnt: {k} von {n} Initiative(n) können nicht in {workflow} "
+        "v{version} überführt werden; nichts wurde geändert.",
+        "nothing_to_move": "Keine laufende Initiative von {workflow} für v{version}.",
     },
 }
 
@@ -253,3 +290,79 @@ def statistics_table(found: Iterable[PhaseStatistics], lang: str) -> Table:
             Text("-" if neck is None else f"{neck.id} ({neck.median_days:.1f})"),
         )
     return table
+
+
+def sweep_report(report: SweepReport, lang: str) -> RenderableType:
+    """The visits a sweep recorded as overdue, and how many initiatives it looked at."""
+    summary = Text(
+        word("swept", lang).format(
+            n=len(report.recorded),
+            m=report.initiatives,
+            now=report.now.strftime("%Y-%m-%d %H:%M %Z"),
+        )
+    )
+    if not report.recorded:
+        return summary
+    table = Table()
+    for key in ("initiative", "phase", "visit_column", "max_days", "overdue_since"):
+        table.add_column(word(key, lang))
+    for found in report.recorded:
+        phase = found.definition.phase(found.phase).title.in_(lang)
+        table.add_row(
+            Text.assemble(found.title, "\n", (found.initiative_id, "dim")),
+            Text(phase),
+            Text(str(found.visit), justify="right"),
+            Text(str(found.max_days), justify="right"),
+            Text(found.overdue_since.strftime("%Y-%m-%d %H:%M"), style="red"),
+        )
+    return Group(table, summary)
+
+
+def _phase_title(definition: Definition, phase: str, lang: str) -> str:
+    """A phase's title with its id, or the id alone where the version has no such phase."""
+    if not definition.has_phase(phase):
+        return phase
+    return f"{definition.phase(phase).title.in_(lang)} ({phase})"
+
+
+def _item_titles(definition: Definition, phase: str, items: Iterable[str], lang: str) -> Text:
+    titles = []
+    for item_id in items:
+        item = definition.phase(phase).item(item_id) if definition.has_phase(phase) else None
+        titles.append(item_id if item is None else item.title.in_(lang))
+    return Text("\n".join(titles) or "—")
+
+
+def _outcome(step: MigrationStep, plan: MigrationPlan, lang: str) -> Text:
+    if step.is_refused:
+        reasons = "\n".join(f"• {b.message(lang)}" for b in step.blockers)
+        return Text(f"{word('cannot_move', lang)}\n{reasons}", style="red")
+    return Text(word("moves" if plan.applied else "would_move", lang), style="green")
+
+
+def migration_report(plan: MigrationPlan, lang: str) -> RenderableType:
+    """Per initiative: where it is, where it lands, which items are new or vanish, and whether
+    it moves; then what happened to the migration as a whole."""
+    target = plan.target
+    names = {"workflow": target.id, "version": target.version, "n": len(plan.steps)}
+    if not plan.steps:
+        return Text(word("nothing_to_move", lang).format(**names))
+    table = Table()
+    for key in ("initiative", "from", "to", "new_items", "vanished_items", "outcome"):
+        table.add_column(word(key, lang))
+    for step in plan.steps:
+        table.add_row(
+            Text.assemble(step.title, "\n", (step.initiative_id, "dim")),
+            Text(f"v{step.source.version} {_phase_title(step.source, step.phase, lang)}"),
+            Text(f"v{target.version} {_phase_title(target, step.landing, lang)}"),
+            _item_titles(target, step.landing, step.new_items, lang),
+            _item_titles(step.source, step.phase, step.vanished_items, lang),
+            _outcome(step, plan, lang),
+        )
+    if plan.refused:
+        summary = Text(word("migration_refused", lang).format(k=len(plan.refused), **names))
+    elif plan.applied:
+        summary = Text(word("migrated", lang).format(**names))
+    else:
+        summary = Text(word("dry_run", lang).format(**names))
+    return Group(table, summary)

@@ -98,6 +98,12 @@ class PageWrite:
         )
 
 
+def _text_for_engine(value: str, field: str) -> str:
+    """A text the engine requires (a reason, a note): blank stays blank, so that the engine
+    refuses it with its own words (422 naming the field, see ``_INPUT_BLOCKERS``)."""
+    return optional_text(value, field) or ""
+
+
 def get_page_write(
     request: Request,
     services: ServicesDep,
@@ -122,8 +128,8 @@ def tick(
             initiative_id,
             item,
             write.actor,
-            evidence=optional_text(evidence, "evidence", 2000),
-            note=optional_text(note, "note", 5000),
+            evidence=optional_text(evidence, "evidence"),
+            note=optional_text(note, "note"),
             **options,
         ),
     )
@@ -135,7 +141,7 @@ def reopen(initiative_id: str, item: str, write: PageWriteDep, reason: Field = "
         initiative_id,
         "flash.reopened",
         lambda options: write.services.reopen(
-            initiative_id, item, optional_text(reason, "reason", 2000) or "", write.actor, **options
+            initiative_id, item, _text_for_engine(reason, "reason"), write.actor, **options
         ),
     )
 
@@ -146,7 +152,7 @@ def waive(initiative_id: str, item: str, write: PageWriteDep, reason: Field = ""
         initiative_id,
         "flash.waived",
         lambda options: write.services.waive(
-            initiative_id, item, optional_text(reason, "reason", 2000) or "", write.actor, **options
+            initiative_id, item, _text_for_engine(reason, "reason"), write.actor, **options
         ),
     )
 
@@ -160,7 +166,7 @@ def approve(initiative_id: str, trigger: str, write: PageWriteDep, role: Field =
             initiative_id,
             trigger,
             write.actor,
-            role=optional_text(role, "role", 100),
+            role=optional_text(role, "role"),
             **options,
         ),
     )
@@ -175,7 +181,7 @@ def fire(initiative_id: str, trigger: str, write: PageWriteDep, reason: Field = 
             initiative_id,
             trigger,
             write.actor,
-            reason=optional_text(reason, "reason", 2000),
+            reason=optional_text(reason, "reason"),
             **options,
         ),
     )
@@ -187,7 +193,7 @@ def hold(initiative_id: str, write: PageWriteDep, reason: Field = "") -> Respons
         initiative_id,
         "flash.held",
         lambda options: write.services.hold(
-            initiative_id, optional_text(reason, "reason", 2000) or "", write.actor, **options
+            initiative_id, _text_for_engine(reason, "reason"), write.actor, **options
         ),
     )
 
@@ -200,7 +206,7 @@ def resume(initiative_id: str, write: PageWriteDep, reason: Field = "") -> Respo
         lambda options: write.services.resume(
             initiative_id,
             write.actor,
-            reason=optional_text(reason, "reason", 2000),
+            reason=optional_text(reason, "reason"),
             **options,
         ),
     )
@@ -212,7 +218,7 @@ def note(initiative_id: str, write: PageWriteDep, text: Field = "") -> Response:
         initiative_id,
         "flash.noted",
         lambda options: write.services.note(
-            initiative_id, optional_text(text, "text", 10000) or "", write.actor, **options
+            initiative_id, _text_for_engine(text, "text"), write.actor, **options
         ),
     )
 
@@ -230,10 +236,10 @@ def add_participant(
         "flash.participant_added",
         lambda options: write.services.add_participant(
             initiative_id,
-            required_text(name, "name", 200),
-            required_text(role, "role", 100),
+            required_text(name, "name"),
+            required_text(role, "role"),
             write.actor,
-            contact=optional_text(contact, "contact", 200),
+            contact=optional_text(contact, "contact"),
             **options,
         ),
     )

@@ -1,6 +1,7 @@
 """``GET /``: every initiative with where it stands, filtered and paged; ``POST /initiatives``
 starts a new one (for those the engine lets start one)."""
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
@@ -17,7 +18,7 @@ from api.pages.routing import PageRoute
 from api.pages.session import FormWriterDep, LangDep, Viewer, ViewerDep, set_flash
 from api.pages.standing import Mark, TrackView, marks, track_view
 from api.pages.texts import translate
-from kosiflow.errors import BadInput, CommandRefused, NotFound
+from kosiflow.errors import BadInput, CommandRefused, IdempotencyMismatch, NotFound
 from kosiflow.services import STATE_FILTERS, Services, Standing, StateFilter
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -69,6 +70,8 @@ class DashboardView:
     next_href: str | None
     startable: tuple[Option, ...]
     """Workflows the viewer may start an initiative under (empty: no form)."""
+    request_key: str
+    """A fresh key the start form sends along: the same form sent twice starts one initiative."""
 
 
 def _row(standing: Standing, lang: str) -> RowView:
@@ -122,6 +125,7 @@ def dashboard_view(
         previous_href=f"/?{filters.query(page=page - 1)}" if page > 1 else None,
         next_href=f"/?{filters.query(page=page + 1)}" if found.has_more else None,
         startable=tuple(Option(d.id, d.title.in_(lang)) for d in startable),
+        request_key=secrets.token_urlsafe(16),
         **_filter_options(services, filters, lang),
     )
 
@@ -187,14 +191,17 @@ def create(
     title: Annotated[str, Form()] = "",
     workflow: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
+    request_key: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """Start an initiative; then its page (303), or the dashboard again with what went wrong."""
+    """Start an initiative; then its page (303), or the dashboard again with what went wrong.
+    A form sent again (a double click, a reload) leads to the initiative it started."""
     try:
         result = services.create(
-            required_text(workflow, "workflow", 100),
-            required_text(title, "title", 200),
+            required_text(workflow, "workflow"),
+            required_text(title, "title"),
             viewer.actor,
-            description=optional_text(description, "description", 5000),
+            description=optional_text(description, "description"),
+            idempotency_key=f"page:{request_key}" if request_key else None,
         )
     except FormProblem as exc:
         return _again(request, services, viewer, lang, 422, [describe(exc, lang)])
@@ -203,6 +210,8 @@ def create(
         return _again(request, services, viewer, lang, 422, [problem])
     except BadInput as exc:
         return _again(request, services, viewer, lang, 422, [exc.message])
+    except IdempotencyMismatch:  # the same form sent again, changed: a new start needs a new form
+        return _again(request, services, viewer, lang, 422, [translate(lang, "create.sent_twice")])
     except CommandRefused as exc:
         problems = [b.message(lang) for b in exc.blockers]
         return _again(request, services, viewer, lang, 409, problems)

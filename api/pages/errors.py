@@ -13,6 +13,10 @@ class CsrfRejected(Exception):
     """A form came without this session's token, or with another one (403; nothing changes)."""
 
 
+class ReportsForbidden(Exception):
+    """A viewer none of whose roles may see audit reports asked for one (403)."""
+
+
 class FormProblem(Exception):
     """A form field's value is not acceptable (422): ``problem`` is a catalogue key."""
 

@@ -3,8 +3,8 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from api.pages.formats import Evidence, evidence
-from api.pages.texts import translate
+from api.pages.formats import Evidence, evidence, person
+from api.pages.wording import Wording
 from kosiflow.definition import Definition
 from kosiflow.engine import Event
 from kosiflow.engine.events import (
@@ -18,6 +18,8 @@ from kosiflow.engine.events import (
     NoteAdded,
     ParticipantAdded,
     PhaseChanged,
+    PhaseOverdue,
+    WorkflowMigrated,
 )
 
 
@@ -34,34 +36,8 @@ class Described:
     details: tuple[Detail, ...]
 
 
-class _Words:
-    """Ids of one definition in the workflow's words, in one language."""
-
-    def __init__(self, definition: Definition, lang: str) -> None:
-        self.definition = definition
-        self.lang = lang
-
-    def phase(self, phase_id: str) -> str:
-        d = self.definition
-        return d.phase(phase_id).title.in_(self.lang) if d.has_phase(phase_id) else phase_id
-
-    def item(self, phase_id: str, item_id: str) -> str:
-        d = self.definition
-        item = d.phase(phase_id).item(item_id) if d.has_phase(phase_id) else None
-        return item_id if item is None else item.title.in_(self.lang)
-
-    def role(self, role: str) -> str:
-        titles = self.definition.roles
-        return titles[role].in_(self.lang) if role in titles else role
-
-    def trigger(self, trigger: str) -> str:
-        for transition in self.definition.transitions:
-            if transition.trigger == trigger and transition.title is not None:
-                return transition.title.in_(self.lang)
-        return trigger
-
-    def text(self, key: str, **params: str | int) -> str:
-        return translate(self.lang, key, **params)
+class _Words(Wording):
+    """The workflow's words (:class:`Wording`) and the details people wrote beside an event."""
 
     def detail(self, key: str, value: str | None, *, link: bool = False) -> tuple[Detail, ...]:
         if value is None:
@@ -97,6 +73,16 @@ def _phase_changed(event: PhaseChanged, w: _Words) -> Described:
     return Described(sentence, w.detail("reason", event.reason) + w.detail("cause", cause))
 
 
+def _upkeep_event(event: PhaseOverdue | WorkflowMigrated, w: _Words) -> Described:
+    """What kosiflow's upkeep recorded: a deadline passed, a move to another workflow version."""
+    if isinstance(event, PhaseOverdue):
+        return Described(
+            w.text("event.overdue", phase=w.phase(event.phase), days=event.max_days), ()
+        )
+    sentence = w.text("event.migrated", version=event.to_version, phase=w.phase(event.phase))
+    return Described(sentence, ())
+
+
 def describe_event(
     event: Event, definition: Definition, names: Mapping[str, str], lang: str
 ) -> Described:
@@ -112,7 +98,7 @@ def describe_event(
             )
             return Described(sentence, w.detail("description", event.description))
         case ParticipantAdded():
-            name = names.get(event.participant_id) or w.text("person.erased")
+            name = person(names, event.participant_id, w.lang)
             return Described(
                 w.text("event.participant_added", name=name, role=w.role(event.role)), ()
             )
@@ -131,3 +117,5 @@ def describe_event(
             return Described(w.text("event.resumed"), w.detail("reason", event.reason))
         case NoteAdded():
             return Described(w.text("event.noted"), w.detail("note", event.text))
+        case PhaseOverdue() | WorkflowMigrated():
+            return _upkeep_event(event, w)

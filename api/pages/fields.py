@@ -1,12 +1,14 @@
-"""Reading form fields: required or optional text within a length, the version a form was
-rendered at. A bad value is a :class:`FormProblem` naming the field (422)."""
+"""Reading form fields: required or optional text within the field's length (as the API's), the
+version a form was rendered at. A bad value is a :class:`FormProblem` naming the field (422)."""
 
+from api.limits import MAX_LENGTHS
 from api.pages.errors import FormProblem
 from api.pages.texts import field_problem
 
 
-def required_text(value: str, field: str, limit: int) -> str:
-    """``value`` stripped; a FormProblem when it is blank or longer than ``limit``."""
+def required_text(value: str, field: str) -> str:
+    """``value`` stripped; a FormProblem when it is blank or longer than the field takes."""
+    limit = MAX_LENGTHS[field]
     text = value.strip()
     if not text:
         raise FormProblem(field, "required")
@@ -15,9 +17,9 @@ def required_text(value: str, field: str, limit: int) -> str:
     return text
 
 
-def optional_text(value: str, field: str, limit: int) -> str | None:
-    """``value`` stripped, None when blank; a FormProblem when longer than ``limit``."""
-    return required_text(value, field, limit) if value.strip() else None
+def optional_text(value: str, field: str) -> str | None:
+    """``value`` stripped, None when blank; a FormProblem when longer than the field takes."""
+    return required_text(value, field) if value.strip() else None
 
 
 def version_of(value: str) -> int:

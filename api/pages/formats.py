@@ -1,10 +1,12 @@
-"""Times, durations and links as the pages show them, in German or English."""
+"""Times, durations, links and people as the pages show them, in German or English."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from api.pages.texts import translate
+from kosiflow.engine import SYSTEM_ACTOR
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +56,13 @@ def evidence(text: str) -> Evidence:
         return Evidence(text, None)
     is_web = parts.scheme.lower() in {"http", "https"} and bool(parts.netloc)
     return Evidence(text, value if is_web and " " not in value else None)
+
+
+def person(names: Mapping[str, str], person_id: str, lang: str) -> str:
+    """A person's display name; the system, an erased or an unknown person in words."""
+    if person_id == SYSTEM_ACTOR:
+        return translate(lang, "person.system")
+    name = names.get(person_id)
+    if name is None:
+        return translate(lang, "person.unknown")
+    return name or translate(lang, "person.erased")

@@ -9,18 +9,15 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import ServicesDep
 from api.pages.events import Detail, describe_event
-from api.pages.formats import When, duration, when
-from api.pages.initiative import person
-from api.pages.rendering import SECURITY_HEADERS, render
+from api.pages.formats import When, duration, person, when
+from api.pages.rendering import download_headers, render
 from api.pages.routing import PageRoute
 from api.pages.session import LangDep, ViewerDep
 from api.pages.texts import translate
 from kosiflow.services import Timeline
-from kosiflow.services.exports import export_lines
+from kosiflow.services.exports import EXPORT_MEDIA_TYPES, export_lines
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-
-_MEDIA_TYPES = {"jsonl": "application/jsonl", "csv": "text/csv; charset=utf-8"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +65,12 @@ def _visits(timeline: Timeline, lang: str) -> tuple[VisitView, ...]:
     definition, now = timeline.definition, timeline.checked_at
     views = []
     for visit in timeline.visits:
-        phase = definition.phase(visit.phase)
-        ended_here = phase.final and visit.left is None
+        known = definition.has_phase(visit.phase)  # not if a migration left the phase behind
+        title = definition.phase(visit.phase).title.in_(lang) if known else visit.phase
+        ended_here = known and definition.phase(visit.phase).final and visit.left is None
         views.append(
             VisitView(
-                phase=phase.title.in_(lang),
+                phase=title,
                 visit=visit.visit,
                 entered=when(visit.entered.at, lang),
                 left=None if visit.left is None else when(visit.left.at, lang),
@@ -84,6 +82,7 @@ def _visits(timeline: Timeline, lang: str) -> tuple[VisitView, ...]:
 
 
 def history_view(timeline: Timeline, lang: str) -> HistoryView:
+    """Every event of ``timeline`` in words, its phase visits and its chain check, in ``lang``."""
     entries = []
     for event in timeline.events:
         record = event.record
@@ -143,9 +142,6 @@ def download(
     records = list(services.history(initiative_id))
     return StreamingResponse(
         export_lines(records, format),
-        media_type=_MEDIA_TYPES[format],
-        headers={
-            **SECURITY_HEADERS,
-            "Content-Disposition": f'attachment; filename="{initiative_id}-history.{format}"',
-        },
+        media_type=EXPORT_MEDIA_TYPES[format],
+        headers=download_headers(f"{initiative_id}-history.{format}"),
     )

@@ -1,24 +1,21 @@
 """``GET /initiatives/{id}``: one initiative, what blocks each step, and forms for exactly the
 actions the engine lets the viewer take now."""
 
-import base64
-import hashlib
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request, Response
 from markupsafe import Markup
 
 from api.deps import ServicesDep
-from api.pages.formats import Evidence, When, duration, evidence, when
-from api.pages.rendering import render
+from api.pages.formats import Evidence, When, duration, evidence, person, when
+from api.pages.rendering import render, style_hashes
 from api.pages.routing import PageRoute
 from api.pages.session import LangDep, Viewer, ViewerDep
 from api.pages.standing import Mark, TrackView, marks, track_view
 from api.pages.texts import translate
-from kosiflow.definition import PhaseMark, diagram_svg
-from kosiflow.engine import SYSTEM_ACTOR, TriggerStatus
+from api.pages.workflow_view import diagram_markup
+from kosiflow.engine import TriggerStatus
 from kosiflow.services import AllowedActions, Progress, Services, Workbench
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -120,16 +117,6 @@ class InitiativeView:
     """The workflow's diagram with the current phase highlighted (an escaped SVG)."""
 
 
-def person(names: Mapping[str, str], person_id: str, lang: str) -> str:
-    """A person's display name; the system, an erased or an unknown person in words."""
-    if person_id == SYSTEM_ACTOR:
-        return translate(lang, "person.system")
-    name = names.get(person_id)
-    if name is None:
-        return translate(lang, "person.unknown")
-    return name or translate(lang, "person.erased")
-
-
 def _checklist(progress: Progress, actions: AllowedActions, lang: str) -> tuple[ItemView, ...]:
     state = progress.state
     items = []
@@ -188,26 +175,9 @@ def _trigger(
     )
 
 
-def _diagram(progress: Progress, lang: str) -> Markup:
-    state = progress.state
-    mark = PhaseMark.at(progress.definition, state.phase, state.checklist.keys())
-    # The one piece of markup the pages insert as it is: its builder escapes every text in it
-    # (titles come from workflow files) and it holds no script, link or id.
-    return Markup(diagram_svg(progress.definition, lang, mark))  # noqa: S704
-
-
-_INLINE_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
-
-
-def style_hashes(markup: str) -> tuple[str, ...]:
-    """The CSP sources (``'sha256-…'``) allowing exactly the ``<style>`` elements in ``markup``."""
-    return tuple(
-        "'sha256-" + base64.b64encode(hashlib.sha256(style.encode()).digest()).decode() + "'"
-        for style in _INLINE_STYLE.findall(markup)
-    )
-
-
 def initiative_view(workbench: Workbench, lang: str) -> InitiativeView:
+    """The initiative page's view of ``workbench``, in ``lang``: its forms only for what the
+    engine lets the viewer do now."""
     progress, standing, actions = workbench.progress, workbench.standing, workbench.actions
     state, definition = progress.state, progress.definition
     hold = state.hold
@@ -247,7 +217,7 @@ def initiative_view(workbench: Workbench, lang: str) -> InitiativeView:
         can_add_participant=actions.add_participant,
         sectors=tuple(RoleOption(k, v.in_(lang)) for k, v in definition.roles.items()),
         has_forms=actions.any,
-        diagram=_diagram(progress, lang),
+        diagram=diagram_markup(definition, lang, state),
     )
 
 

@@ -5,6 +5,9 @@ unless it is :class:`markupsafe.Markup` made in Python (only the workflow diagra
 builder escaped). Templates get view objects, never rows or engine states.
 """
 
+import base64
+import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -17,13 +20,14 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from api.deps import LANGUAGES
+from api.limits import MAX_LENGTHS
 from api.pages.session import FLASH_COOKIE, Viewer, is_https, remember_language
 from api.pages.texts import has_text, translate
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 
-_ENVIRONMENT = Environment(
+ENVIRONMENT = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=True,
     undefined=StrictUndefined,
@@ -31,6 +35,7 @@ _ENVIRONMENT = Environment(
     lstrip_blocks=True,
     auto_reload=False,
 )
+ENVIRONMENT.globals["max_length"] = MAX_LENGTHS
 
 _POLICY = (
     "default-src 'none'; style-src 'self'{styles}; img-src 'self'; form-action 'self'; "
@@ -45,6 +50,12 @@ SECURITY_HEADERS = {
 }
 """No scripts at all, styles only from our own stylesheet (and inline styles a page names by
 hash), forms only to ourselves."""
+
+
+def download_headers(filename: str) -> dict[str, str]:
+    """The headers of a file the pages offer for download: saved as ``filename``."""
+    return {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'}
+
 
 _LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 
@@ -65,6 +76,17 @@ def _language_links(request: Request, here: str, lang: str) -> list[LanguageLink
         query = urlencode({**params, "lang": code})
         links.append(LanguageLink(code, _LANGUAGE_NAMES[code], f"{here}?{query}", code == lang))
     return links
+
+
+_INLINE_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def style_hashes(markup: str) -> tuple[str, ...]:
+    """The CSP sources (``'sha256-…'``) allowing exactly the ``<style>`` elements in ``markup``."""
+    return tuple(
+        "'sha256-" + base64.b64encode(hashlib.sha256(style.encode()).digest()).decode() + "'"
+        for style in _INLINE_STYLE.findall(markup)
+    )
 
 
 def _is_flash(key: str) -> bool:
@@ -105,7 +127,7 @@ def render(
         "flash": translate(lang, flash_key) if flash_key and _is_flash(flash_key) else None,
         **view,
     }
-    response = HTMLResponse(_ENVIRONMENT.get_template(template).render(context), status)
+    response = HTMLResponse(ENVIRONMENT.get_template(template).render(context), status)
     response.headers.update(SECURITY_HEADERS)
     if style_hashes:
         styles = "".join(f" {source}" for source in style_hashes)

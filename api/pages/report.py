@@ -3,11 +3,13 @@
 server has none). Auditors and coordinators may see them."""
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.deps import ServicesDep
-from api.pages.rendering import SECURITY_HEADERS, render
+from api.pages.errors import ReportsForbidden
+from api.pages.rendering import download_headers, render
 from api.pages.report_document import report_document
 from api.pages.report_view import report_view
 from api.pages.routing import PageRoute
@@ -17,35 +19,28 @@ from kosiflow.render import PdfUnavailable, chromium_path, print_pdf
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-REPORT_ROLES = frozenset({"auditor", "coordinator"})
-"""Roles that may see audit reports."""
-
 _log = logging.getLogger(__name__)
 
 
-def _refused(request: Request, viewer: Viewer, lang: str) -> Response | None:
-    """A 403 page for a viewer none of whose roles may see reports; else None."""
-    if REPORT_ROLES & set(viewer.roles):
-        return None
-    return render(
-        request,
-        "error.html",
-        lang=lang,
-        viewer=viewer,
-        title=translate(lang, "status.403"),
-        status=403,
-        problems=[translate(lang, "report.forbidden")],
-    )
+def get_report_reader(viewer: ViewerDep) -> Viewer:
+    """The viewer, if one of their roles may see audit reports (else a 403 page)."""
+    if not viewer.can_see_reports:
+        raise ReportsForbidden()
+    return viewer
+
+
+ReportReaderDep = Annotated[Viewer, Depends(get_report_reader)]
 
 
 @router.get("/initiatives/{initiative_id}/report")
 def report(
-    initiative_id: str, request: Request, services: ServicesDep, viewer: ViewerDep, lang: LangDep
+    initiative_id: str,
+    request: Request,
+    services: ServicesDep,
+    viewer: ReportReaderDep,
+    lang: LangDep,
 ) -> Response:
     """Header, decisions, sign-offs, evidence, phase visits, every event, the chain check."""
-    refused = _refused(request, viewer, lang)
-    if refused is not None:
-        return refused
     view = report_view(services.timeline(initiative_id), lang)
     return render(
         request,
@@ -60,12 +55,13 @@ def report(
 
 @router.get("/initiatives/{initiative_id}/report.pdf")
 def report_pdf(
-    initiative_id: str, request: Request, services: ServicesDep, viewer: ViewerDep, lang: LangDep
+    initiative_id: str,
+    request: Request,
+    services: ServicesDep,
+    viewer: ReportReaderDep,
+    lang: LangDep,
 ) -> Response:
     """The report as a PDF document (to keep, to send, to file)."""
-    refused = _refused(request, viewer, lang)
-    if refused is not None:
-        return refused
     view = report_view(services.timeline(initiative_id), lang)
     try:
         pdf = print_pdf(report_document(view, lang), chromium=chromium_path())
@@ -84,8 +80,5 @@ def report_pdf(
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={
-            **SECURITY_HEADERS,
-            "Content-Disposition": f'attachment; filename="{initiative_id}-report.pdf"',
-        },
+        headers=download_headers(f"{initiative_id}-report.pdf"),
     )

@@ -4,28 +4,18 @@ report``. Its body is the same template the report page shows (``_report_body.ht
 
 from functools import partial
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from api.pages.rendering import STATIC, TEMPLATES
+from api.pages.rendering import ENVIRONMENT, STATIC
 from api.pages.report_view import ReportView
 from api.pages.texts import translate
-
-_ENVIRONMENT = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    auto_reload=False,
-)
 
 
 def report_document(view: ReportView, lang: str) -> str:
     """The report ``view`` as one HTML file in ``lang``, with the pages' stylesheet inlined
     (its print rules make it a clean document)."""
     stylesheet = (STATIC / "kosiflow.css").read_text(encoding="utf-8")
-    return _ENVIRONMENT.get_template("report_document.html").render(
+    return ENVIRONMENT.get_template("report_document.html").render(
         t=partial(translate, lang),
         lang=lang,
         title=translate(lang, "report.title", title=view.title),

@@ -2,12 +2,13 @@
 decision with its reason, every sign-off, every piece of evidence, the phase visits, every event
 in words, and whether the hash chain holds — all from one :class:`Timeline`."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from api.pages.formats import Evidence, When, evidence, when
+from api.pages.formats import Evidence, When, evidence, person, when
 from api.pages.history import HistoryView, history_view
-from api.pages.initiative import person
 from api.pages.wording import Wording
+from kosiflow.engine import Event
 from kosiflow.engine.events import (
     GateApproved,
     InitiativeCreated,
@@ -81,26 +82,31 @@ class ReportView:
     """Every event in words, the phase visits and the chain check (as the history page)."""
 
 
-def _decisions(timeline: Timeline, w: Wording) -> tuple[DecisionView, ...]:
-    found = []
+def _told(timeline: Timeline, lang: str) -> Iterator[tuple[Event, int, When, str]]:
+    """Each event with what every row of the report begins with: its seq, when and who."""
     for entry in timeline.events:
-        event, record = entry.recorded.event, entry.record
-        if isinstance(event, PhaseChanged):
-            found.append(
-                DecisionView(
-                    seq=record.seq,
-                    at=when(record.at, w.lang),
-                    who=person(timeline.names, record.actor, w.lang),
-                    step=w.trigger(event.trigger),
-                    source=w.phase(event.source),
-                    target=w.phase(event.target),
-                    visit=event.visit,
-                    reason=event.reason,
-                    automatic_by=event.cause_seq,
-                    automatic=event.automatic,
-                )
-            )
-    return tuple(found)
+        record = entry.record
+        who = person(timeline.names, record.actor, lang)
+        yield entry.recorded.event, record.seq, when(record.at, lang), who
+
+
+def _decisions(timeline: Timeline, w: Wording) -> tuple[DecisionView, ...]:
+    return tuple(
+        DecisionView(
+            seq=seq,
+            at=at,
+            who=who,
+            step=w.trigger(event.trigger),
+            source=w.phase(event.source),
+            target=w.phase(event.target),
+            visit=event.visit,
+            reason=event.reason,
+            automatic_by=event.cause_seq,
+            automatic=event.automatic,
+        )
+        for event, seq, at, who in _told(timeline, w.lang)
+        if isinstance(event, PhaseChanged)
+    )
 
 
 def _withdrawals(events: tuple[TimelineEvent, ...]) -> dict[int, int]:
@@ -120,41 +126,35 @@ def _withdrawals(events: tuple[TimelineEvent, ...]) -> dict[int, int]:
 
 def _approvals(timeline: Timeline, w: Wording) -> tuple[ApprovalRow, ...]:
     voided = _withdrawals(timeline.events)
-    found = []
-    for entry in timeline.events:
-        event, record = entry.recorded.event, entry.record
-        if isinstance(event, GateApproved):
-            found.append(
-                ApprovalRow(
-                    seq=record.seq,
-                    at=when(record.at, w.lang),
-                    who=person(timeline.names, record.actor, w.lang),
-                    step=w.trigger(event.trigger),
-                    role=w.role(event.role),
-                    phase=w.phase(event.phase),
-                    note=event.note,
-                    withdrawn_by=voided.get(record.seq),
-                )
-            )
-    return tuple(found)
+    return tuple(
+        ApprovalRow(
+            seq=seq,
+            at=at,
+            who=who,
+            step=w.trigger(event.trigger),
+            role=w.role(event.role),
+            phase=w.phase(event.phase),
+            note=event.note,
+            withdrawn_by=voided.get(seq),
+        )
+        for event, seq, at, who in _told(timeline, w.lang)
+        if isinstance(event, GateApproved)
+    )
 
 
 def _evidence(timeline: Timeline, w: Wording) -> tuple[EvidenceRow, ...]:
-    found = []
-    for entry in timeline.events:
-        event, record = entry.recorded.event, entry.record
-        if isinstance(event, ItemTicked) and event.evidence is not None:
-            found.append(
-                EvidenceRow(
-                    seq=record.seq,
-                    at=when(record.at, w.lang),
-                    who=person(timeline.names, record.actor, w.lang),
-                    phase=w.phase(event.phase),
-                    item=w.item(event.phase, event.item),
-                    evidence=evidence(event.evidence),
-                )
-            )
-    return tuple(found)
+    return tuple(
+        EvidenceRow(
+            seq=seq,
+            at=at,
+            who=who,
+            phase=w.phase(event.phase),
+            item=w.item(event.phase, event.item),
+            evidence=evidence(event.evidence),
+        )
+        for event, seq, at, who in _told(timeline, w.lang)
+        if isinstance(event, ItemTicked) and event.evidence is not None
+    )
 
 
 def _is_on_hold(events: tuple[TimelineEvent, ...]) -> bool:

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from api.pages.errors import CsrfRejected, FormProblem, SignInRequired
+from api.pages.errors import CsrfRejected, FormProblem, ReportsForbidden, SignInRequired
 from api.pages.fields import describe
 from api.pages.rendering import render
 from api.pages.session import page_language
@@ -26,14 +26,19 @@ _log = logging.getLogger(__name__)
 
 _KNOWN: tuple[tuple[type[Exception], int, str], ...] = (
     (CsrfRejected, 403, "error.csrf"),
+    (ReportsForbidden, 403, "report.forbidden"),
     (PermissionDenied, 403, "error.forbidden"),
     (NotFound, 404, "error.not_found"),
     (StoreError, 503, "error.store"),
 )
 """Errors with a fixed page: type, status, the catalogue key of its message."""
 
+_TITLED = frozenset({403, 404, 422, 500, 503})
+"""Statuses whose error page has a title of its own (``status.<code>``)."""
+
 
 def sign_in_first(next_path: str) -> RedirectResponse:
+    """To the sign-in page (303), which leads back to ``next_path`` afterwards."""
     return RedirectResponse(f"/login?{urlencode({'next': next_path})}", status_code=303)
 
 
@@ -69,9 +74,6 @@ def error_page(request: Request, exc: Exception) -> Response:
         here=None if request.method == "GET" else "/",
         problems=problems,
     )
-
-
-_TITLED = frozenset({403, 404, 422, 500, 503})
 
 
 class PageRoute(APIRoute):

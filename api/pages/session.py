@@ -35,6 +35,9 @@ CSRF_FIELD = "csrf_token"
 
 _YEAR = 365 * 24 * 3600
 
+REPORT_ROLES = frozenset({"auditor", "coordinator"})
+"""Roles that may see the audit report of an initiative (its page and its PDF)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
@@ -54,6 +57,10 @@ class Viewer:
     @property
     def actor(self) -> Actor:
         return Actor(self.session.user.person_id, frozenset(self.session.user.roles))
+
+    @property
+    def can_see_reports(self) -> bool:
+        return bool(REPORT_ROLES & set(self.roles))
 
     @property
     def csrf(self) -> str:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from markupsafe import Markup
 
 from api.deps import ServicesDep
-from api.pages.rendering import SECURITY_HEADERS, render
+from api.pages.rendering import download_headers, render
 from api.pages.routing import PageRoute
 from api.pages.session import LangDep, ViewerDep
 from api.pages.texts import translate
@@ -174,8 +174,5 @@ def download(format: Literal["json", "csv"], services: ServicesDep, viewer: View
     return Response(
         body.body,
         media_type=_MEDIA_TYPES[format],
-        headers={
-            **SECURITY_HEADERS,
-            "Content-Disposition": f'attachment; filename="phase-statistics.{format}"',
-        },
+        headers=download_headers(f"phase-statistics.{format}"),
     )

@@ -20,7 +20,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "de": "kosiflow — Abläufe kommunaler Labore sozialer Innovation",
     },
     "problems.title": {"en": "That did not work", "de": "Das hat nicht geklappt"},
-    "form.optional": {"en": "optional", "de": "freiwillig"},
+    "form.optional": {"en": "optional", "de": "optional"},
     # -- sign-in ------------------------------------------------------------------------------
     "login.title": {"en": "Sign in", "de": "Anmelden"},
     "login.intro": {
@@ -186,6 +186,13 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "pagination.next": {"en": "Next page", "de": "Nächste Seite"},
     "create.title": {"en": "Start an initiative", "de": "Initiative anlegen"},
     "create.submit": {"en": "Start initiative", "de": "Initiative anlegen"},
+    "create.sent_twice": {
+        "en": "This form already started an initiative with other values. Nothing new was "
+        "started; fill in the form below to start another one.",
+        "de": "Mit diesem Formular wurde schon eine Initiative mit anderen Angaben angelegt. Es "
+        "wurde nichts Neues angelegt; für eine weitere Initiative bitte das Formular unten "
+        "ausfüllen.",
+    },
     # -- one initiative -----------------------------------------------------------------------
     "initiative.workflow": {"en": "Workflow", "de": "Ablauf"},
     "initiative.version": {"en": "version {n}", "de": "Version {n}"},
@@ -262,6 +269,10 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "en": "Intact: all {n} events check out.",
         "de": "Intakt: alle {n} Ereignisse sind unverändert.",
     },
+    "chain.ok_one": {
+        "en": "Intact: its one event checks out.",
+        "de": "Intakt: das einzige Ereignis ist unverändert.",
+    },
     "chain.broken": {
         "en": "Broken at event {seq}: {problem}",
         "de": "Unterbrochen bei Ereignis {seq}: {problem}",
@@ -315,6 +326,14 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "event.held": {"en": "Put on hold.", "de": "Pausiert."},
     "event.resumed": {"en": "Resumed.", "de": "Fortgesetzt."},
     "event.noted": {"en": "Added a note.", "de": "Notiz hinzugefügt."},
+    "event.overdue": {
+        "en": "“{phase}” is overdue: more than {days} days (time on hold not counted).",
+        "de": "„{phase}“ ist überfällig: mehr als {days} Tage (Pausen nicht mitgezählt).",
+    },
+    "event.migrated": {
+        "en": "Moved to version {version} of the workflow; now in “{phase}”.",
+        "de": "In Version {version} des Ablaufs überführt; jetzt in „{phase}“.",
+    },
     # -- one workflow, described --------------------------------------------------------------
     "nav.statistics": {"en": "Statistics", "de": "Statistik"},
     "workflow.title": {"en": "Workflow: {title}", "de": "Ablauf: {title}"},

@@ -6,15 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import ServicesDep
-from api.pages.initiative import style_hashes
-from api.pages.rendering import render
+from api.pages.rendering import render, style_hashes
 from api.pages.routing import PageRoute
 from api.pages.session import LangDep, ViewerDep
 from api.pages.texts import translate
 from api.pages.workflow_view import workflow_view
 from kosiflow.definition import Definition
 from kosiflow.engine import InitiativeState
-from kosiflow.errors import NotFound
+from kosiflow.errors import BadInput, NotFound
 from kosiflow.services import Services
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -23,17 +22,12 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 def _chosen(
     services: Services, workflow_id: str, version: int | None, initiative: str | None
 ) -> tuple[Definition, InitiativeState | None]:
-    """The version to describe, and the initiative to mark on it (it must run under exactly
-    that workflow, and that version when one is asked for: else there is no such page)."""
-    if initiative is None:
-        if version is None:
-            return services.catalog.newest(workflow_id), None
-        return services.catalog.pinned(services.database, workflow_id, version), None
-    state = services.state(initiative)
-    pinned = state.definition
-    if pinned.id != workflow_id or version not in (None, pinned.version):
-        raise NotFound("workflow", f"{workflow_id} for initiative {initiative}")
-    return pinned, state
+    """The version to describe, and the initiative to mark on it; an initiative under another
+    workflow or version has no such page (404)."""
+    try:
+        return services.workflow_shown(workflow_id, version=version, initiative=initiative)
+    except BadInput as exc:
+        raise NotFound("workflow", f"{workflow_id} for initiative {initiative}") from exc
 
 
 @router.get("/workflows/{workflow_id}")

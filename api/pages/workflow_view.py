@@ -170,9 +170,11 @@ def _phase(
     )
 
 
-def _diagram(definition: Definition, state: InitiativeState | None, lang: str) -> Markup:
+def diagram_markup(definition: Definition, lang: str, state: InitiativeState | None) -> Markup:
+    """The workflow's diagram as markup for a page, ``state``'s phase highlighted if given."""
     mark = None if state is None else PhaseMark.at(definition, state.phase, state.checklist.keys())
-    # Inserted as it is: the diagram's builder escapes every text in it (see initiative.py).
+    # The one piece of markup the pages insert as it is: its builder escapes every text in it
+    # (titles come from workflow files) and it holds no script, link or id.
     return Markup(diagram_svg(definition, lang, mark))  # noqa: S704
 
 
@@ -189,7 +191,7 @@ def workflow_view(definition: Definition, state: InitiativeState | None, lang: s
         phases=tuple(
             _phase(definition, n, p, state, w) for n, p in enumerate(definition.phases, start=1)
         ),
-        diagram=_diagram(definition, state, lang),
+        diagram=diagram_markup(definition, lang, state),
         highlight=None
         if state is None
         else HighlightView(state.initiative_id, state.title, w.phase(state.phase)),

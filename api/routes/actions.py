@@ -4,6 +4,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import WriteDep
+from api.limits import MAX_LENGTHS
 from api.problems import problem_responses
 from api.views import ProgressOut
 
@@ -23,7 +24,7 @@ _RESPONSES = {
 }
 _CREATED = {201: {"description": "The progress after the write.", "headers": _HEADERS}, **_PROBLEMS}
 
-Reason = Field(min_length=1, max_length=2000)
+Reason = Field(min_length=1, max_length=MAX_LENGTHS["reason"])
 
 
 class _In(BaseModel):
@@ -37,8 +38,10 @@ class TickIn(_In):
         }
     )
 
-    evidence: str | None = Field(default=None, max_length=2000, examples=["https://…/protocol"])
-    note: str | None = Field(default=None, max_length=5000)
+    evidence: str | None = Field(
+        default=None, max_length=MAX_LENGTHS["evidence"], examples=["https://…/protocol"]
+    )
+    note: str | None = Field(default=None, max_length=MAX_LENGTHS["note"])
 
 
 class ReopenIn(_In):
@@ -60,9 +63,13 @@ class WaiverIn(_In):
 class ApprovalIn(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"trigger": "start_co_creation"}]})
 
-    trigger: str = Field(min_length=1, max_length=100, examples=["start_co_creation"])
+    trigger: str = Field(
+        min_length=1, max_length=MAX_LENGTHS["trigger"], examples=["start_co_creation"]
+    )
     role: str | None = Field(
-        default=None, max_length=100, description="The role you sign for, if you hold several."
+        default=None,
+        max_length=MAX_LENGTHS["role"],
+        description="The role you sign for, if you hold several.",
     )
 
 
@@ -71,9 +78,11 @@ class ParticipantIn(_In):
         json_schema_extra={"examples": [{"name": "Aylin Demir", "role": "civil_society"}]}
     )
 
-    name: str = Field(min_length=1, max_length=200)
-    role: str = Field(min_length=1, max_length=100, description="The sector they bring.")
-    contact: str | None = Field(default=None, max_length=200)
+    name: str = Field(min_length=1, max_length=MAX_LENGTHS["name"])
+    role: str = Field(
+        min_length=1, max_length=MAX_LENGTHS["role"], description="The sector they bring."
+    )
+    contact: str | None = Field(default=None, max_length=MAX_LENGTHS["contact"])
 
 
 class TransitionIn(_In):
@@ -81,8 +90,8 @@ class TransitionIn(_In):
         json_schema_extra={"examples": [{"trigger": "start_co_creation", "reason": "Runder Tisch"}]}
     )
 
-    trigger: str = Field(min_length=1, max_length=100)
-    reason: str | None = Field(default=None, max_length=2000)
+    trigger: str = Field(min_length=1, max_length=MAX_LENGTHS["trigger"])
+    reason: str | None = Field(default=None, max_length=MAX_LENGTHS["reason"])
 
 
 class HoldIn(_In):
@@ -96,7 +105,7 @@ class HoldIn(_In):
 class ResumeIn(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Haushalt freigegeben"}]})
 
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(default=None, max_length=MAX_LENGTHS["reason"])
 
 
 class NoteIn(_In):
@@ -104,7 +113,7 @@ class NoteIn(_In):
         json_schema_extra={"examples": [{"text": "Ratsvorlage zum Mehrwegsystem ist in Arbeit"}]}
     )
 
-    text: str = Field(min_length=1, max_length=10000)
+    text: str = Field(min_length=1, max_length=MAX_LENGTHS["text"])
 
 
 @router.post("/checklist/{item}", response_model=ProgressOut, responses=_RESPONSES)

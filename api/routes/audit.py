@@ -13,12 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import ActorDep, AuditorDep, Iso8601, ServicesDep
 from api.problems import problem_responses
 from kosiflow.errors import BadInput
-from kosiflow.services.exports import EXPORT_COLUMNS, export_lines
+from kosiflow.services.exports import EXPORT_COLUMNS, EXPORT_MEDIA_TYPES, export_lines
 from kosiflow.store import EventRecord
 
 router = APIRouter(tags=["audit"])
 
-_MEDIA_TYPES = {"jsonl": "application/jsonl", "csv": "text/csv; charset=utf-8"}
 _EXAMPLE_LINE = (
     '{"initiative_id":"fahrradgaragen","seq":1,"type":"InitiativeCreated","schema_version":1,'
     '"actor":"p-1a2b","at":"2026-03-02T09:00:00+00:00","payload":{"title":"…"},'
@@ -64,7 +63,7 @@ def export(
     filename = f"kosiflow-events.{format}"
     return StreamingResponse(
         body,
-        media_type=_MEDIA_TYPES[format],
+        media_type=EXPORT_MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

@@ -15,6 +15,7 @@ from api.deps import (
     WriterDep,
     quick_read,
 )
+from api.limits import MAX_LENGTHS
 from api.problems import problem_responses
 from api.views import ProgressOut, after_write, show
 from kosiflow.errors import HistoryCorrupted
@@ -85,9 +86,11 @@ class CreateIn(BaseModel):
         },
     )
 
-    title: str = Field(min_length=1, max_length=200, examples=["Fahrradgaragen im Quartier"])
-    workflow: str = Field(min_length=1, max_length=100, examples=["kosi-lab"])
-    description: str | None = Field(default=None, max_length=5000)
+    title: str = Field(
+        min_length=1, max_length=MAX_LENGTHS["title"], examples=["Fahrradgaragen im Quartier"]
+    )
+    workflow: str = Field(min_length=1, max_length=MAX_LENGTHS["workflow"], examples=["kosi-lab"])
+    description: str | None = Field(default=None, max_length=MAX_LENGTHS["description"])
     parent: str | None = Field(default=None, max_length=100, description="Parent initiative id.")
 
 
@@ -148,7 +151,7 @@ class EventOut(BaseModel):
     schema_version: int
     actor: str = Field(description="Pseudonymous person id, or 'system'.")
     at: datetime
-    payload: dict[str, Any]
+    payload: dict[str, JsonValue]
     prev_hash: str
     hash: str
 
@@ -241,12 +244,26 @@ def list_initiatives(
     _: ActorDep,
     workflow: Annotated[str | None, Query(max_length=100)] = None,
     phase: Annotated[str | None, Query(max_length=100)] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(
+            description="true: only initiatives past their phase's max_days now (time on hold "
+            "not counted); false: only those that are not."
+        ),
+    ] = None,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> InitiativePageOut:
-    """Initiatives in the order they were started, filtered by workflow and phase, one page
-    at a time; ``total`` counts every match."""
-    page = services.initiative_page(workflow_id=workflow, phase=phase, limit=limit, offset=offset)
+    """Initiatives in the order they were started, filtered by workflow, phase and whether they
+    are overdue, one page at a time; ``total`` counts every match."""
+    if overdue is None:
+        page = services.initiative_page(
+            workflow_id=workflow, phase=phase, limit=limit, offset=offset
+        )
+    else:
+        page = services.deadline_page(
+            overdue=overdue, workflow_id=workflow, phase=phase, limit=limit, offset=offset
+        )
     return InitiativePageOut.of(page, limit=limit, offset=offset)
 
 

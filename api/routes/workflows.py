@@ -8,8 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from api.deps import ActorDep, LangDep, ServicesDep
 from api.problems import problem_responses
 from kosiflow.definition import Definition, PhaseMark, diagram_mermaid, diagram_svg
-from kosiflow.errors import BadInput
-from kosiflow.services import Services
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 
@@ -205,10 +203,7 @@ def get_workflow(
 SVG = "image/svg+xml"
 MERMAID = "text/vnd.mermaid"
 
-_SVG_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-    "X-Content-Type-Options": "nosniff",
-}
+_SVG_POLICY = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 """Opened on its own, the SVG may apply its inline style and nothing else."""
 
 _SVG_EXAMPLE = """\
@@ -281,28 +276,6 @@ def _prefers_mermaid(accept: str | None) -> bool:
     return mermaid > _quality(ranges, SVG)
 
 
-def _diagram_of(
-    services: Services, workflow_id: str, version: int | None, initiative: str | None
-) -> tuple[Definition, PhaseMark | None]:
-    """The definition to draw and the initiative's mark on it, if one is asked for."""
-    if version is None:
-        definition = services.catalog.newest(workflow_id)
-    else:
-        definition = services.catalog.pinned(services.database, workflow_id, version)
-    if initiative is None:
-        return definition, None
-    state = services.state(initiative)
-    pinned = state.definition
-    if pinned.id != workflow_id or version not in (None, pinned.version):
-        asked = workflow_id if version is None else f"{workflow_id} version {version}"
-        raise BadInput(
-            "initiative",
-            f"initiative {initiative!r} runs under workflow {pinned.id} version "
-            f"{pinned.version}, not {asked}",
-        )
-    return pinned, PhaseMark.at(pinned, state.phase, state.checklist.keys())
-
-
 @router.get(
     "/{workflow_id}/diagram",
     response_class=Response,
@@ -328,11 +301,16 @@ def get_diagram(
     ] = None,
 ) -> Response:
     """The workflow's state diagram, as SVG or, by `Accept`, as Mermaid `stateDiagram-v2`."""
-    definition, mark = _diagram_of(services, workflow_id, version, initiative)
-    headers = {"Vary": "Accept, Accept-Language", "Content-Language": lang}
+    definition, state = services.workflow_shown(workflow_id, version=version, initiative=initiative)
+    mark = None if state is None else PhaseMark.at(definition, state.phase, state.checklist.keys())
+    headers = {
+        "Vary": "Accept, Accept-Language",
+        "Content-Language": lang,
+        "X-Content-Type-Options": "nosniff",  # neither is ever read as another type
+    }
     if _prefers_mermaid(request.headers.get("accept")):
         return Response(
             diagram_mermaid(definition, lang, mark), media_type=MERMAID, headers=headers
         )
     svg = diagram_svg(definition, lang, mark)
-    return Response(svg, media_type=SVG, headers={**headers, **_SVG_HEADERS})
+    return Response(svg, media_type=SVG, headers={**headers, **_SVG_POLICY})

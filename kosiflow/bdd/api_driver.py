@@ -3,11 +3,9 @@
 Each person sends their own API token; refusals come back as problem documents and are turned
 into the same :class:`~kosiflow.errors.CommandRefused` and
 :class:`~kosiflow.errors.ConcurrencyConflict` the engine raises, so a feature file reads the
-same either way. Two differences are bridged here, and only here:
-
-- the API has no route for waiving an item, so a waiver goes to the services directly;
-- the API rejects a missing reason or text as invalid input (422); it is reported as the
-  engine's ``reason_required`` or ``text_required``.
+same either way. One difference is bridged here, and only here: the API rejects a missing reason
+or text as invalid input (422); it is reported as the engine's ``reason_required`` or
+``text_required``.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from kosiflow.bdd.drivers import Done, EngineDriver, HistoryEntry, Person, StepView, View
+from kosiflow.bdd.drivers import Done, HistoryEntry, Person, StepView, View
 from kosiflow.definition import Definition
 from kosiflow.engine import (
     AddNote,
@@ -65,7 +63,6 @@ class ApiDriver:
 
         from api import create_app  # the API is a front of its own: loaded only for this mode
 
-        self._engine = EngineDriver(services)
         self._definition = definition
         self._lang = lang
         self._client = TestClient(create_app(services))
@@ -104,10 +101,6 @@ class ApiDriver:
         *,
         expected_version: int | None = None,
     ) -> Done:
-        if isinstance(command, WaiveItem):
-            return self._engine.execute(
-                initiative_id, command, person, expected_version=expected_version
-            )
         method, path, body = _request_of(command)
         answer = self._send(
             method,
@@ -236,6 +229,9 @@ def _request_of(command: Command) -> tuple[str, str, dict[str, object]]:
             return "POST", f"/checklist/{quote(command.item)}", body
         case ReopenItem():
             return "DELETE", f"/checklist/{quote(command.item)}", _present(reason=command.reason)
+        case WaiveItem():
+            waiver = f"/checklist/{quote(command.item)}/waiver"
+            return "POST", waiver, _present(reason=command.reason)
         case ApproveGate():
             return "POST", "/approvals", _present(trigger=command.trigger, role=command.role)
         case FireTrigger():

@@ -5,7 +5,7 @@ Exit codes: 0 done, 1 refused or conflict (every reason printed), 2 bad input.
 
 from __future__ import annotations
 
-from kosiflow.cli import admin, audit, initiatives, report, serve, specs
+from kosiflow.cli import admin, audit, initiatives, lifecycle, report, serve, specs, subscriptions
 from kosiflow.cli.app import app
 
 __all__ = ["app", "main"]
@@ -13,9 +13,11 @@ _COMMANDS = (
     admin,
     audit,
     initiatives,
+    lifecycle,
     report,
     serve,
     specs,
+    subscriptions,
 )  # importing them registers their commands on ``app``
 
 

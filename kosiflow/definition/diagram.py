@@ -14,7 +14,6 @@ elements carry classes starting with ``kf-`` for a page's CSS to restyle.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from kosiflow.definition.diagram_layout import (
     num,
 )
 from kosiflow.definition.model import Definition, Transition
+from kosiflow.svg_text import one_line, xml_text
 
 __all__ = ["PhaseMark", "diagram_mermaid", "diagram_svg"]
 
@@ -114,14 +114,7 @@ def _notes(phase: str, mark: PhaseMark, lang: str) -> tuple[str, ...]:
     return (_words(lang)["checklist"].format(done=done, total=total),)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 # -- SVG -----------------------------------------------------------------------------------------
-
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-"""Characters XML 1.0 does not allow, not even escaped."""
 
 _INK = "#1f2328"
 _MUTED = "#424a53"
@@ -153,11 +146,6 @@ def _look(css_class: str) -> str:
     return f'class="{css_class}" {_LOOKS[css_class]}'
 
 
-def _xml(text: str) -> str:
-    """``text`` escaped for XML text and double-quoted attributes."""
-    return html.escape(_XML_INVALID.sub("\ufffd", text), quote=True)
-
-
 def _head(head: tuple[Point, Point, Point]) -> str:
     tip, left, right = head
     corners = " L ".join(f"{num(x)} {num(y)}" for x, y in (left, right))
@@ -171,7 +159,7 @@ def _svg_box(box: Box) -> list[str]:
     )
     x, y, w, h = box.x, box.y, box.width, box.height
     parts = [
-        f'<g class="{classes}" data-phase="{_xml(node.id)}">',
+        f'<g class="{classes}" data-phase="{xml_text(node.id)}">',
         f'<rect class="kf-box" {_CURRENT_BOX if node.marker else _LOOKS["kf-box"]} x="{num(x)}" '
         f'y="{num(y)}" width="{num(w)}" height="{num(h)}" rx="10"/>',
     ]
@@ -189,7 +177,9 @@ def _svg_box(box: Box) -> list[str]:
     for (kind, text), height in zip(lines, heights, strict=True):
         size = TITLE_SIZE if kind == "kf-title" else NOTE_SIZE
         baseline = line_top + height / 2 + size * 0.35
-        parts.append(f'<text {_look(kind)} x="{center}" y="{num(baseline)}">{_xml(text)}</text>')
+        parts.append(
+            f'<text {_look(kind)} x="{center}" y="{num(baseline)}">{xml_text(text)}</text>'
+        )
         line_top += height
     parts.append("</g>")
     return parts
@@ -199,8 +189,8 @@ def _svg_arrow(arrow: Arrow) -> str:
     edge = arrow.edge
     classes = "kf-arrow" + (" kf-auto" if edge.auto else "")
     return (
-        f'<g class="{classes}" data-trigger="{_xml(edge.trigger)}" '
-        f'data-source="{_xml(arrow.source)}" data-target="{_xml(edge.target)}">'
+        f'<g class="{classes}" data-trigger="{xml_text(edge.trigger)}" '
+        f'data-source="{xml_text(arrow.source)}" data-target="{xml_text(edge.target)}">'
         f'<path {_look("kf-line")}{_AUTO_LINE if edge.auto else ""} d="{arrow.path}"/>'
         f"{_head(arrow.head)}</g>"
     )
@@ -209,26 +199,26 @@ def _svg_arrow(arrow: Arrow) -> str:
 def _svg_label(label: Label) -> str:
     x = num(label.x)
     spans = "".join(
-        f'<tspan x="{x}" dy="{0 if i == 0 else LABEL_LINE}">{_xml(line)}</tspan>'
+        f'<tspan x="{x}" dy="{0 if i == 0 else LABEL_LINE}">{xml_text(line)}</tspan>'
         for i, line in enumerate(label.lines)
     )
     return (
         f'<text {_look("kf-label")} x="{x}" y="{num(label.y)}" text-anchor="{label.anchor}" '
-        f'data-trigger="{_xml(label.edge.trigger)}">{spans}</text>'
+        f'data-trigger="{xml_text(label.edge.trigger)}">{spans}</text>'
     )
 
 
 def _description(definition: Definition, lang: str, mark: PhaseMark) -> str:
     """The diagram in words, for screen readers."""
     words = _words(lang)
-    titles = {phase.id: _one_line(phase.title.in_(lang)) for phase in definition.phases}
+    titles = {phase.id: one_line(phase.title.in_(lang)) for phase in definition.phases}
     phases = []
     for phase in definition.phases:
         tags = [words["start"]] if phase.id == definition.initial else []
         tags += [words["final"]] if phase.final else []
         phases.append(titles[phase.id] + (f" ({', '.join(tags)})" if tags else ""))
     steps = [
-        f"{_one_line(_label(t, lang))}: {', '.join(titles[s] for s in t.sources)} → "
+        f"{one_line(_label(t, lang))}: {', '.join(titles[s] for s in t.sources)} → "
         f"{titles[t.target]}"
         for t in definition.transitions
     ]
@@ -242,17 +232,17 @@ def _description(definition: Definition, lang: str, mark: PhaseMark) -> str:
 
 def _svg(definition: Definition, lang: str, mark: PhaseMark, layout: Layout) -> str:
     title = _words(lang)["diagram"].format(
-        title=_one_line(definition.title.in_(lang)), version=definition.version
+        title=one_line(definition.title.in_(lang)), version=definition.version
     )
     width, height = num(layout.width), num(layout.height)
     start = layout.start
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="kf-diagram" viewBox="0 0 {width} '
-        f'{height}" width="{width}" height="{height}" role="img" lang="{_xml(lang)}" '
+        f'{height}" width="{width}" height="{height}" role="img" lang="{xml_text(lang)}" '
         f'font-family="{_FONTS}" '
-        f'data-workflow="{_xml(definition.id)}" data-version="{definition.version}">',
-        f"<title>{_xml(title)}</title>",
-        f"<desc>{_xml(_description(definition, lang, mark))}</desc>",
+        f'data-workflow="{xml_text(definition.id)}" data-version="{definition.version}">',
+        f"<title>{xml_text(title)}</title>",
+        f"<desc>{xml_text(_description(definition, lang, mark))}</desc>",
         f"<style>{_STYLE}</style>",
         f'<rect {_look("kf-background")} width="{width}" height="{height}"/>',
         f'<g class="kf-start"><circle {_LOOKS["kf-head"]} cx="{num(start.center[0])}" '
@@ -278,7 +268,7 @@ def diagram_svg(definition: Definition, lang: str, mark: PhaseMark | None = None
     nodes = [
         Node(
             id=phase.id,
-            title=_one_line(phase.title.in_(lang)) or phase.id,
+            title=one_line(phase.title.in_(lang)) or phase.id,
             marker=_words(lang)["current"] if phase.id == mark.current else None,
             notes=_notes(phase.id, mark, lang),
             final=phase.final,
@@ -286,7 +276,7 @@ def diagram_svg(definition: Definition, lang: str, mark: PhaseMark | None = None
         for phase in definition.phases
     ]
     edges = [
-        Edge(t.trigger, _one_line(_label(t, lang)), t.sources, t.target, t.auto)
+        Edge(t.trigger, one_line(_label(t, lang)), t.sources, t.target, t.auto)
         for t in definition.transitions
     ]
     return _svg(definition, lang, mark, lay_out(nodes, edges, definition.initial))
@@ -327,7 +317,7 @@ def _mermaid_text(text: str) -> str:
     """``text`` on one line, every character Mermaid could read as syntax written ``#code;``."""
     return "".join(
         char if char.isalnum() or char in _MERMAID_PLAIN else f"#{ord(char)};"
-        for char in _one_line(text)
+        for char in one_line(text)
     )
 
 

@@ -2,6 +2,8 @@
 
 from kosiflow.engine.blockers import Blocker
 from kosiflow.engine.commands import (
+    MIGRATION_ROLES,
+    SYSTEM,
     SYSTEM_ACTOR,
     Actor,
     AddNote,
@@ -11,6 +13,8 @@ from kosiflow.engine.commands import (
     CreateInitiative,
     FireTrigger,
     Hold,
+    MigrateWorkflow,
+    RecordOverdue,
     ReopenItem,
     Resume,
     TickItem,
@@ -26,10 +30,21 @@ from kosiflow.engine.events import (
     event_type,
 )
 from kosiflow.engine.machines import machine_for
-from kosiflow.engine.state import InitiativeState, apply, fold, state_from_json, state_to_json
+from kosiflow.engine.migration import landing_phase
+from kosiflow.engine.overdue import overdue_command
+from kosiflow.engine.state import (
+    DefinitionLookup,
+    InitiativeState,
+    apply,
+    fold,
+    state_from_json,
+    state_to_json,
+)
 
 __all__ = [
+    "MIGRATION_ROLES",
     "SCHEMA_VERSION",
+    "SYSTEM",
     "SYSTEM_ACTOR",
     "Actor",
     "AddNote",
@@ -38,11 +53,14 @@ __all__ = [
     "Blocker",
     "Command",
     "CreateInitiative",
+    "DefinitionLookup",
     "Event",
     "FireTrigger",
     "Hold",
     "InitiativeState",
+    "MigrateWorkflow",
     "Outcome",
+    "RecordOverdue",
     "Recorded",
     "Refused",
     "ReopenItem",
@@ -56,7 +74,9 @@ __all__ = [
     "event_payload",
     "event_type",
     "fold",
+    "landing_phase",
     "machine_for",
+    "overdue_command",
     "state_from_json",
     "state_to_json",
     "triggers",

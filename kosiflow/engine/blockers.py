@@ -112,6 +112,42 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "The workflow has no role '{role}'{suggestion}.",
         "de": "Der Ablauf kennt keine Rolle '{role}'{suggestion}.",
     },
+    "system_only": {
+        "en": "Only kosiflow itself records that a deadline has passed.",
+        "de": "Nur kosiflow selbst hält fest, dass eine Frist verstrichen ist.",
+    },
+    "no_deadline": {
+        "en": "Phase '{phase}' has no deadline of {max_days} days.",
+        "de": "Die Phase '{phase}' hat keine Frist von {max_days} Tagen.",
+    },
+    "visit_over": {
+        "en": "The initiative is no longer in visit {visit} of phase '{phase}'.",
+        "de": "Die Initiative ist nicht mehr im {visit}. Durchlauf der Phase '{phase}'.",
+    },
+    "overdue_recorded": {
+        "en": "That this visit of phase '{phase}' is overdue is recorded already.",
+        "de": "Dass dieser Durchlauf der Phase '{phase}' überfällig ist, ist bereits erfasst.",
+    },
+    "workflow_other": {
+        "en": "The initiative runs under workflow '{workflow}', not '{other}'.",
+        "de": "Die Initiative läuft im Ablauf '{workflow}', nicht in '{other}'.",
+    },
+    "version_current": {
+        "en": "The initiative runs under version {version} already.",
+        "de": "Die Initiative läuft bereits in Version {version}.",
+    },
+    "phase_missing": {
+        "en": "Version {version} has no phase '{landing}' for the initiative to land in "
+        "(it is in '{phase}'); map that phase to one of: {phases}.",
+        "de": "Version {version} hat keine Phase '{landing}', in der die Initiative landen "
+        "könnte (sie ist in '{phase}'); ordnen Sie diese Phase einer von diesen zu: {phases}.",
+    },
+    "phase_final": {
+        "en": "The initiative would land in '{landing}', a final phase of version {version}; "
+        "a migration does not end initiatives.",
+        "de": "Die Initiative würde in '{landing}' landen, einer Endphase von Version "
+        "{version}; eine Überführung beendet keine Initiativen.",
+    },
 }
 
 _SUGGESTION = {"en": " (did you mean '{0}'?)", "de": " (meinten Sie '{0}'?)"}
@@ -161,6 +197,10 @@ _ACTIONS: Mapping[str, Mapping[str, str]] = {
     "hold": {"en": "put initiatives on hold", "de": "Initiativen pausieren"},
     "resume": {"en": "resume initiatives", "de": "Initiativen fortsetzen"},
     "note": {"en": "add notes", "de": "Notizen hinzufügen"},
+    "migrate": {
+        "en": "move initiatives to another workflow version",
+        "de": "Initiativen in eine andere Ablaufversion überführen",
+    },
 }
 
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kosiflow.definition.model import Definition
 
 SYSTEM_ACTOR = "system"
-"""The actor recorded for what the engine does by itself (automatic transitions)."""
+"""The actor recorded for what the engine does by itself (automatic transitions, deadlines)."""
+
+MIGRATION_ROLES = ("admin", "coordinator")
+"""Who may move initiatives to another workflow version: the admin, who manages workflows, and
+the lab coordination, who answers for the initiatives."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +21,10 @@ class Actor:
 
     id: str
     roles: frozenset[str]
+
+
+SYSTEM = Actor(SYSTEM_ACTOR, frozenset())
+"""kosiflow itself, acting on a clock (the deadline sweep); it holds no role."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +90,26 @@ class AddNote:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class RecordOverdue:
+    """Record that the current visit passed its phase's ``max_days`` (only the system may)."""
+
+    phase: str
+    visit: int
+    max_days: int
+    overdue_since: str
+    """ISO 8601 moment at which the time not on hold passed ``max_days``."""
+
+
+@dataclass(frozen=True, slots=True)
+class MigrateWorkflow:
+    """Move the initiative to ``definition``, another version of its workflow."""
+
+    definition: Definition = field(repr=False)
+    phase_map: Mapping[str, str] = field(default_factory=dict)
+    """Old phase id → new phase id; a phase not named keeps its id."""
+
+
 Command = (
     CreateInitiative
     | AddParticipant
@@ -90,4 +121,6 @@ Command = (
     | Hold
     | Resume
     | AddNote
+    | RecordOverdue
+    | MigrateWorkflow
 )

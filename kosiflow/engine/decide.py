@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from kosiflow.definition.model import ChecklistItem, Transition
+from kosiflow.definition.model import ChecklistItem, Definition, Transition
 from kosiflow.definition.suggest import closest
 from kosiflow.engine import guards
 from kosiflow.engine.blockers import Blocker, blocker
@@ -24,6 +24,8 @@ from kosiflow.engine.commands import (
     CreateInitiative,
     FireTrigger,
     Hold,
+    MigrateWorkflow,
+    RecordOverdue,
     ReopenItem,
     Resume,
     TickItem,
@@ -42,9 +44,12 @@ from kosiflow.engine.events import (
     ParticipantAdded,
     PhaseChanged,
     Recorded,
+    WorkflowMigrated,
 )
 from kosiflow.engine.machines import machine_for
-from kosiflow.engine.state import InitiativeState, apply
+from kosiflow.engine.migration import migration_blockers, migration_event
+from kosiflow.engine.overdue import overdue_blockers, overdue_event
+from kosiflow.engine.state import DefinitionLookup, InitiativeState, apply
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +336,12 @@ def _outcome(state: InitiativeState, command: Command, actor: Actor) -> Outcome:
             return _resume(state, command, actor)
         case AddNote():
             return _note(state, command, actor)
+        case RecordOverdue():
+            found = overdue_blockers(state, command, actor)
+            return _refused_or(found, lambda: [overdue_event(state, command)])
+        case MigrateWorkflow():
+            found = migration_blockers(state, command, actor)
+            return _refused_or(found, lambda: [migration_event(state, command)])
 
 
 _PROVISIONAL_TIME = datetime(1970, 1, 1, tzinfo=UTC)
@@ -348,18 +359,24 @@ def _landing_phase(state: InitiativeState, events: list[Event]) -> str:
     for event in events:
         if isinstance(event, PhaseChanged):
             phase = event.target
-        elif isinstance(event, InitiativeCreated):
+        elif isinstance(event, InitiativeCreated | WorkflowMigrated):
             phase = event.phase
     return phase
 
 
-def _with_automatic_steps(state: InitiativeState, events: list[Event]) -> list[Event]:
-    """Append the automatic transitions that ``events`` open (possibly a chain of them)."""
-    definition = state.definition
+def _with_automatic_steps(
+    state: InitiativeState, events: list[Event], target: Definition | None
+) -> list[Event]:
+    """Append the automatic transitions that ``events`` open (possibly a chain of them).
+
+    ``target`` is the definition the events migrate to, if they do.
+    """
+    definition = state.definition if target is None else target
     if not any(t.auto for t in definition.transitions_from(_landing_phase(state, events))):
         return events
+    lookup: DefinitionLookup | None = None if target is None else (lambda _id, _v: target)
     for event in events:
-        state = apply(state, Recorded(state.version + 1, "", _PROVISIONAL_TIME, event))
+        state = apply(state, Recorded(state.version + 1, "", _PROVISIONAL_TIME, event), lookup)
     cause = state.version  # the command's last event caused every step of the chain
     for _ in definition.phases:  # validation refuses loops of automatic transitions
         transition = _auto_transition(state)
@@ -382,7 +399,8 @@ def decide(state: InitiativeState, command: Command, actor: Actor) -> Outcome:
     outcome = _outcome(state, command, actor)
     if isinstance(outcome, Refused):
         return outcome
-    return _with_automatic_steps(state, outcome)
+    target = command.definition if isinstance(command, MigrateWorkflow) else None
+    return _with_automatic_steps(state, outcome, target)
 
 
 def triggers(state: InitiativeState, actor: Actor | None = None) -> list[TriggerStatus]:

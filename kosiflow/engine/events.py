@@ -97,6 +97,39 @@ class NoteAdded:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class PhaseOverdue:
+    """The time of a phase visit not on hold passed the phase's ``max_days`` (once per visit)."""
+
+    phase: str
+    visit: int
+    max_days: int
+    overdue_since: str
+    """When it passed ``max_days`` (ISO 8601, UTC); the event is recorded when a sweep notices."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowMigrated:
+    """The initiative moved to another version of its workflow; its current visit goes on.
+
+    The initiative lands in ``phase`` (its phase mapped by ``phase_map``, unmapped phases keep
+    their id) as visit ``visit``. Done or waived items the landing phase no longer has, and
+    sign-offs of gates that no longer leave it, drop out of the state (the history keeps them).
+    """
+
+    from_version: int
+    to_version: int
+    content_hash: str
+    """Of the definition text migrated to: a fold checks it names the same text."""
+    phase_map: Mapping[str, str]
+    """Old phase id → new phase id, as the migration was given it."""
+    phase: str
+    visit: int
+    dropped_items: tuple[str, ...] = ()
+    dropped_approvals: tuple[str, ...] = ()
+    """Triggers whose sign-offs of the current visit no longer apply."""
+
+
 Event = (
     InitiativeCreated
     | ParticipantAdded
@@ -108,6 +141,8 @@ Event = (
     | InitiativeHeld
     | InitiativeResumed
     | NoteAdded
+    | PhaseOverdue
+    | WorkflowMigrated
 )
 
 EVENT_TYPES: Mapping[str, type[Event]] = {
@@ -123,6 +158,8 @@ EVENT_TYPES: Mapping[str, type[Event]] = {
         InitiativeHeld,
         InitiativeResumed,
         NoteAdded,
+        PhaseOverdue,
+        WorkflowMigrated,
     )
 }
 
@@ -147,11 +184,15 @@ def event_type(event: Event) -> str:
 
 
 def event_payload(event: Event) -> dict[str, Any]:
-    """The JSON payload of an event (tuples become lists)."""
+    """The JSON payload of an event (tuples become lists, mappings plain dicts)."""
     payload: dict[str, Any] = {}
     for name in _FIELDS[type(event)]:
         value = getattr(event, name)
-        payload[name] = list(value) if isinstance(value, tuple) else value
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, dict):
+            value = dict(value)  # a copy: the payload must not share the event's mapping
+        payload[name] = value
     return payload
 
 

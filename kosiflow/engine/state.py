@@ -2,11 +2,15 @@
 
 ``apply`` is the only place that knows how an event changes the state. The projection stored in
 the database is ``state_to_json(fold(events))``; ``rebuild`` recomputes it and must get the same.
+
+A state carries the definition it runs under. A history runs under the version its
+``InitiativeCreated`` names until a ``WorkflowMigrated`` names another; folding such a history
+needs a :data:`DefinitionLookup` to find those versions (the engine itself does no I/O).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
@@ -23,10 +27,16 @@ from kosiflow.engine.events import (
     NoteAdded,
     ParticipantAdded,
     PhaseChanged,
+    PhaseOverdue,
     Recorded,
+    WorkflowMigrated,
 )
+from kosiflow.errors import StoreError
 
 ItemStatus = Literal["done", "waived"]
+
+DefinitionLookup = Callable[[str, int], Definition]
+"""The definition of a workflow id and version (the services take it from their catalog)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +106,8 @@ class InitiativeState:
     participants: Mapping[str, str] = field(default_factory=dict)
     """Participant id → the sector (role) they bring."""
     hold: HoldState | None = None
+    overdue_since: datetime | None = None
+    """When the current visit passed its phase's ``max_days``, once a sweep recorded it."""
     notes: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -125,6 +137,7 @@ def _entered(state: InitiativeState, phase: str, visit: int, at: datetime) -> Ch
         "phase_entered_at": at,
         "checklist": {},
         "approvals": {},
+        "overdue_since": None,
     }
 
 
@@ -138,11 +151,60 @@ def _approved(state: InitiativeState, e: GateApproved, r: Recorded) -> Changes:
     return {"approvals": {**state.approvals, e.trigger: gate}}
 
 
-def _changes(state: InitiativeState, r: Recorded) -> Changes:  # noqa: C901 -- one case per event
+def _definition(
+    state: InitiativeState,
+    definitions: DefinitionLookup | None,
+    workflow_id: str,
+    version: int,
+    content_hash: str,
+) -> Definition:
+    """The definition an event names: the state's own, or one looked up and checked."""
+    if state.definition.key == (workflow_id, version):
+        return state.definition
+    if definitions is None:
+        raise StoreError(
+            f"initiative {state.initiative_id} runs under {workflow_id} v{version}: "
+            "folding its history needs that definition"
+        )
+    found = definitions(workflow_id, version)
+    if found.content_hash != content_hash:
+        raise StoreError(
+            f"initiative {state.initiative_id} was recorded under another text of "
+            f"{workflow_id} v{version} than the one stored"
+        )
+    return found
+
+
+def _migrated(
+    state: InitiativeState, e: WorkflowMigrated, definitions: DefinitionLookup | None
+) -> Changes:
+    """The visit goes on in the new version: visit counts follow the phase map."""
+    workflow_id = state.definition.id
+    visits: dict[str, int] = {}
+    for phase, count in state.visits.items():
+        mapped = e.phase_map.get(phase, phase)
+        visits[mapped] = max(count, visits.get(mapped, 0))
+    visits[e.phase] = e.visit
+    return {
+        "definition": _definition(state, definitions, workflow_id, e.to_version, e.content_hash),
+        "phase": e.phase,
+        "visit": e.visit,
+        "visits": visits,
+        "checklist": _without(state.checklist, e.dropped_items),
+        "approvals": _without(state.approvals, e.dropped_approvals),
+    }
+
+
+def _changes(  # noqa: C901 -- one case per event
+    state: InitiativeState, r: Recorded, definitions: DefinitionLookup | None
+) -> Changes:
     e = r.event
     match e:
         case InitiativeCreated():
             created = {
+                "definition": _definition(
+                    state, definitions, e.workflow_id, e.workflow_version, e.content_hash
+                ),
                 "title": e.title,
                 "description": e.description,
                 "parent_id": e.parent_id,
@@ -172,14 +234,24 @@ def _changes(state: InitiativeState, r: Recorded) -> Changes:  # noqa: C901 -- o
             return {"hold": None}
         case NoteAdded():
             return {"notes": state.notes + 1}
+        case PhaseOverdue():
+            return {"overdue_since": datetime.fromisoformat(e.overdue_since)}
+        case WorkflowMigrated():
+            return _migrated(state, e, definitions)
 
 
 _STATE_FIELDS = tuple(f.name for f in fields(InitiativeState))
 
 
-def apply(state: InitiativeState, recorded: Recorded) -> InitiativeState:
-    """The state after ``recorded`` (which must be the next event: seq = version + 1)."""
-    changes = _changes(state, recorded)
+def apply(
+    state: InitiativeState, recorded: Recorded, definitions: DefinitionLookup | None = None
+) -> InitiativeState:
+    """The state after ``recorded`` (which must be the next event: seq = version + 1).
+
+    ``definitions`` finds the definition an event names when it is not the state's own (a
+    ``WorkflowMigrated``, or the ``InitiativeCreated`` of a history folded from a later version).
+    """
+    changes = _changes(state, recorded, definitions)
     changes["version"] = recorded.seq
     changes["updated_at"] = recorded.at
     # dataclasses.replace() re-runs __init__ over every field; on the hot path of every
@@ -191,12 +263,20 @@ def apply(state: InitiativeState, recorded: Recorded) -> InitiativeState:
 
 
 def fold(
-    definition: Definition, initiative_id: str, history: Iterable[Recorded]
+    definition: Definition,
+    initiative_id: str,
+    history: Iterable[Recorded],
+    definitions: DefinitionLookup | None = None,
 ) -> InitiativeState:
-    """The state an initiative's history leads to."""
+    """The state an initiative's history leads to.
+
+    Each event is folded under the definition version in force at it: the one the history was
+    created under, then each one it migrated to (found through ``definitions``; ``definition``
+    serves when the history names no other).
+    """
     state = InitiativeState(initiative_id, definition)
     for recorded in history:
-        state = apply(state, recorded)
+        state = apply(state, recorded, definitions)
     return state
 
 
@@ -212,8 +292,12 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def state_to_json(state: InitiativeState) -> dict[str, Any]:
-    """The projection of a state: plain JSON, deterministic for equal states."""
-    return {
+    """The projection of a state: plain JSON, deterministic for equal states.
+
+    ``overdue_since`` appears only once a sweep recorded it, so that projections stored before
+    deadlines were recorded still equal their rebuilt fold byte for byte.
+    """
+    data = {
         "title": state.title,
         "description": state.description,
         "parent_id": state.parent_id,
@@ -234,6 +318,9 @@ def state_to_json(state: InitiativeState) -> dict[str, Any]:
         "created_at": _time(state.created_at),
         "updated_at": _time(state.updated_at),
     }
+    if state.overdue_since is not None:
+        data["overdue_since"] = state.overdue_since.isoformat()
+    return data
 
 
 def state_from_json(
@@ -274,6 +361,7 @@ def state_from_json(
         hold=None
         if hold is None
         else HoldState(hold["reason"], hold["by"], datetime.fromisoformat(hold["since"])),
+        overdue_since=_parse_time(data.get("overdue_since")),
         notes=data["notes"],
         created_at=_parse_time(data["created_at"]),
         updated_at=_parse_time(data["updated_at"]),

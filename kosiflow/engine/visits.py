@@ -13,6 +13,7 @@ from kosiflow.engine.events import (
     InitiativeResumed,
     PhaseChanged,
     Recorded,
+    WorkflowMigrated,
 )
 
 
@@ -74,6 +75,8 @@ def phase_visits(history: Iterable[Recorded], until: datetime) -> list[PhaseVisi
         elif isinstance(event, InitiativeResumed) and held_since is not None:
             visits[-1] = replace(visits[-1], held=visits[-1].held + (record.at - held_since))
             held_since = None
+        elif isinstance(event, WorkflowMigrated) and visits:  # the stay goes on, maybe renamed
+            visits[-1] = replace(visits[-1], phase=event.phase, visit=event.visit)
     if held_since is not None and visits:
         visits[-1] = replace(visits[-1], held=visits[-1].held + (until - held_since))
     return visits

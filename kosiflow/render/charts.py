@@ -13,12 +13,12 @@ bytes.
 
 from __future__ import annotations
 
-import html
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from kosiflow.svg_text import one_line, xml_text
 
 __all__ = ["Look", "Series", "bar_chart"]
 
@@ -48,7 +48,6 @@ _LOOKS: dict[Look, str] = {
 """Dark solid versus light with a dark outline: told apart without colour. Value texts stand
 beside the bars on white (contrast 16:1)."""
 _FONTS = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', Arial, sans-serif"
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,17 +61,8 @@ class Series:
     look: Look = "solid"
 
 
-def _xml(text: str) -> str:
-    """``text`` escaped for XML text and double-quoted attributes."""
-    return html.escape(_XML_INVALID.sub("\ufffd", text), quote=True)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _cut(text: str) -> str:
-    line = _one_line(text)
+    line = one_line(text)
     return line if len(line) <= _MAX_LABEL else line[: _MAX_LABEL - 1].rstrip() + "…"
 
 
@@ -109,7 +99,7 @@ def _legend(series: Sequence[Series], y: float) -> list[str]:
         text_x = x + _SWATCH + 6
         parts.append(
             f'<text class="kf-legend" x="{_num(text_x)}" y="{_num(y + _SWATCH - 2)}">'
-            f"{_xml(_cut(one.name))}</text>"
+            f"{xml_text(_cut(one.name))}</text>"
         )
         x = text_x + _width(_cut(one.name)) + 18
     return parts
@@ -119,9 +109,9 @@ def _description(description: str, categories: Sequence[str], series: Sequence[S
     """The caller's sentence and every value in words: "Phase: series value, series value."."""
     rows = []
     for i, category in enumerate(categories):
-        values = ", ".join(f"{_one_line(s.name)} {_one_line(s.texts[i])}" for s in series)
-        rows.append(f"{_one_line(category)}: {values}.")
-    return " ".join([_one_line(description), *rows]).strip()
+        values = ", ".join(f"{one_line(s.name)} {one_line(s.texts[i])}" for s in series)
+        rows.append(f"{one_line(category)}: {values}.")
+    return " ".join([one_line(description), *rows]).strip()
 
 
 def _rows(
@@ -134,7 +124,7 @@ def _rows(
         label_y = row_top + row_height / 2 + _FONT_SIZE * 0.35
         parts.append(
             f'<text class="kf-category" x="{_num(x0 - _LABEL_GAP)}" y="{_num(label_y)}" '
-            f'text-anchor="end">{_xml(_cut(category))}</text>'
+            f'text-anchor="end">{xml_text(_cut(category))}</text>'
         )
         for j, one in enumerate(series):
             bar_y = row_top + j * (_BAR_HEIGHT + _BAR_GAP)
@@ -150,7 +140,7 @@ def _rows(
             text_y = bar_y + _BAR_HEIGHT / 2 + _FONT_SIZE * 0.35
             parts.append(
                 f'<text class="kf-value" x="{_num(end + _VALUE_GAP)}" y="{_num(text_y)}">'
-                f"{_xml(_one_line(one.texts[i]))}</text>"
+                f"{xml_text(one_line(one.texts[i]))}</text>"
             )
     return parts
 
@@ -160,7 +150,7 @@ def _bars(
 ) -> tuple[float, float, list[str]]:
     """Width, height and elements of a chart with bars: legend, axis, rows."""
     label_width = max(_width(_cut(c)) for c in categories)
-    value_width = max(_width(_one_line(t)) for s in series for t in s.texts)
+    value_width = max(_width(one_line(t)) for s in series for t in s.texts)
     legend_width = sum(_SWATCH + 24 + _width(_cut(s.name)) for s in series) + _PADDING
     x0 = _PADDING + label_width + _LABEL_GAP
     top = float(_PADDING + _LEGEND_HEIGHT)
@@ -179,10 +169,10 @@ def _bars(
 
 def _nothing(empty: str) -> tuple[float, float, list[str]]:
     """Width, height and the one text of a chart without bars."""
-    text = _one_line(empty)
+    text = one_line(empty)
     element = (
         f'<text class="kf-empty" x="{_PADDING}" y="{_num(_PADDING + _FONT_SIZE)}">'
-        f"{_xml(text)}</text>"
+        f"{xml_text(text)}</text>"
     )
     return _PADDING * 2 + _width(text), _PADDING * 2 + _FONT_SIZE * 1.5, [element]
 
@@ -217,8 +207,8 @@ def bar_chart(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="kf-chart" viewBox="0 0 {w} {h}" '
         f'width="{w}" height="{h}" role="img" font-family="{_FONTS}" '
         f'font-size="{_FONT_SIZE}" fill="{_INK}">',
-        f"<title>{_xml(_one_line(title))}</title>",
-        f"<desc>{_xml(_description(description, categories, series))}</desc>",
+        f"<title>{xml_text(one_line(title))}</title>",
+        f"<desc>{xml_text(_description(description, categories, series))}</desc>",
         f'<rect class="kf-background" fill="#ffffff" width="{w}" height="{h}"/>',
         *elements,
         "</svg>",

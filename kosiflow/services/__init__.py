@@ -9,6 +9,9 @@ from __future__ import annotations
 from kosiflow.services.actions import AllowedActions, allowed_actions
 from kosiflow.services.audit import AuditServices
 from kosiflow.services.commands import CommandServices, WriteOptions
+from kosiflow.services.deadlines import DeadlineServices, OverdueRecorded, SweepReport
+from kosiflow.services.dispatch import Dispatcher, DispatchRound, DispatchSettings
+from kosiflow.services.migrations import MigrationPlan, MigrationServices, MigrationStep
 from kosiflow.services.overview import (
     STATE_FILTERS,
     OverviewQueries,
@@ -30,6 +33,7 @@ from kosiflow.services.results import (
 )
 from kosiflow.services.sessions import SESSION_LIFETIME, SessionServices, SignedIn
 from kosiflow.services.statistics import PhaseStatistics
+from kosiflow.services.subscriptions import SubscriptionServices
 from kosiflow.services.timeline import Timeline, TimelineEvent, TimelineQueries
 
 __all__ = [
@@ -39,6 +43,12 @@ __all__ = [
     "AuditServices",
     "Clock",
     "CommandResult",
+    "DispatchRound",
+    "DispatchSettings",
+    "Dispatcher",
+    "MigrationPlan",
+    "MigrationStep",
+    "OverdueRecorded",
     "Page",
     "PhaseStatistics",
     "Progress",
@@ -48,6 +58,7 @@ __all__ = [
     "Standing",
     "StandingPage",
     "StateFilter",
+    "SweepReport",
     "Timeline",
     "TimelineEvent",
     "TrackStep",
@@ -59,6 +70,8 @@ __all__ = [
 
 
 class Services(
+    DeadlineServices,
+    MigrationServices,
     CommandServices,
     OverviewQueries,
     QueryServices,
@@ -66,5 +79,6 @@ class Services(
     TimelineQueries,
     SessionServices,
     PeopleServices,
+    SubscriptionServices,
 ):
     """kosiflow's use cases over one database and one workflow catalog."""

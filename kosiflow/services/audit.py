@@ -114,7 +114,7 @@ class AuditServices(ServiceBase):
                 f"was recorded under another text of {definition.id} v{definition.version} "
                 "than the loaded workflow file",
             )
-        state = fold(definition, initiative_id, (recorded(r) for r in history))
+        state = fold(definition, initiative_id, (recorded(r) for r in history), self._definition)
         return projection_of(state, history[-1].hash)
 
     def chain_heads(self) -> list[ChainHead]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kosiflow.catalog import WorkflowCatalog
+from kosiflow.definition import Definition
 from kosiflow.engine import (
     InitiativeState,
     Recorded,
@@ -71,6 +72,10 @@ class ServiceBase:
         self._clock = clock
         self._states = StateCache()
 
+    def _definition(self, workflow_id: str, version: int) -> Definition:
+        """The definition of a workflow version (the engine's ``DefinitionLookup``)."""
+        return self.catalog.pinned(self.database, workflow_id, version)
+
     def _state_of(self, projection: Projection) -> InitiativeState:
         definition = self.catalog.pinned(
             self.database, projection.workflow_id, projection.workflow_version
@@ -80,7 +85,8 @@ class ServiceBase:
         )
 
     def _fold(self, projection: Projection, history: Iterable[EventRecord]) -> InitiativeState:
-        definition = self.catalog.pinned(
-            self.database, projection.workflow_id, projection.workflow_version
-        )
-        return fold(definition, projection.initiative_id, (recorded(r) for r in history))
+        """The state ``history`` leads to, each event under the workflow version in force at it
+        (the history may have migrated from the version it was created under)."""
+        definition = self._definition(projection.workflow_id, projection.workflow_version)
+        records = (recorded(r) for r in history)
+        return fold(definition, projection.initiative_id, records, self._definition)

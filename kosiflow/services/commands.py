@@ -331,7 +331,9 @@ class CommandServices(ServiceBase):
         new_events = [self._new_event(event, actor, when) for event in events]
         new_state = state
         for new, event in zip(new_events, events, strict=True):
-            new_state = apply(new_state, Recorded(new_state.version + 1, new.actor, when, event))
+            new_state = apply(
+                new_state, Recorded(new_state.version + 1, new.actor, when, event), self._definition
+            )
         records = unit.append(projection_of(new_state, ""), state.version, new_events)
         result = CommandResult(
             state.initiative_id, new_state.version, tuple(e.type for e in new_events)

@@ -27,6 +27,8 @@ EXPORT_COLUMNS = (
 """The fields of an exported event, in this order (CSV header, JSON Lines keys)."""
 
 EXPORT_FORMATS = ("jsonl", "csv")
+EXPORT_MEDIA_TYPES = {"jsonl": "application/jsonl", "csv": "text/csv; charset=utf-8"}
+"""The media type of an export in each format."""
 
 
 def _row(record: EventRecord) -> tuple[str | int, ...]:

@@ -78,11 +78,12 @@ class PhaseStatisticsBuilder:
     def __init__(self, now: datetime) -> None:
         self._now = now
         self._tallies: defaultdict[tuple[str, str], _Tally] = defaultdict(_Tally)
-        self._order: dict[str, list[str]] = {}
+        self._phases: defaultdict[str, dict[int, tuple[str, ...]]] = defaultdict(dict)
+        """Workflow id → version → its phase ids in order, for each version seen."""
 
     def add(self, definition: Definition, history: Iterable[Recorded]) -> None:
         records = list(history)
-        self._order.setdefault(definition.id, [p.id for p in definition.phases])
+        self._phases[definition.id][definition.version] = tuple(p.id for p in definition.phases)
         entered: dict[tuple[str, int], datetime] = {}
         for visit in phase_visits(records, self._now):
             tally = self._tallies[(definition.id, visit.phase)]
@@ -116,14 +117,20 @@ class PhaseStatisticsBuilder:
             tally.waits[key].append(days(record.at - start))
 
     def result(self) -> list[PhaseStatistics]:
-        """Workflows by id, their phases in the order the workflow defines them."""
+        """Workflows by id, their phases in the order the newest version defines them (then
+        those only older versions have)."""
         found = []
-        for workflow_id in sorted(self._order):
-            for phase in self._order[workflow_id]:
+        for workflow_id in sorted(self._phases):
+            for phase in self._order(workflow_id):
                 tally = self._tallies.get((workflow_id, phase))
                 if tally is not None:
                     found.append(self._statistics(workflow_id, phase, tally))
         return found
+
+    def _order(self, workflow_id: str) -> list[str]:
+        versions = self._phases[workflow_id]
+        newest_first = (versions[v] for v in sorted(versions, reverse=True))
+        return list(dict.fromkeys(phase for phases in newest_first for phase in phases))
 
     @staticmethod
     def _statistics(workflow_id: str, phase: str, tally: _Tally) -> PhaseStatistics:

@@ -13,6 +13,13 @@ from kosiflow.store.chain import (
 )
 from kosiflow.store.database import Database, open_database
 from kosiflow.store.migrate import current_revision, head_revision, upgrade
+from kosiflow.store.outbox import (
+    ClaimedDelivery,
+    Delivery,
+    DeliveryOutcome,
+    DeliveryStatus,
+    Subscription,
+)
 from kosiflow.store.records import (
     GENESIS_HASH,
     EventRecord,
@@ -28,7 +35,11 @@ from kosiflow.store.units import ReadUnit, WriteUnit
 
 __all__ = [
     "GENESIS_HASH",
+    "ClaimedDelivery",
     "Database",
+    "Delivery",
+    "DeliveryOutcome",
+    "DeliveryStatus",
     "EventRecord",
     "JsonObject",
     "NewEvent",
@@ -36,6 +47,7 @@ __all__ = [
     "Projection",
     "ReadUnit",
     "StoredDefinition",
+    "Subscription",
     "User",
     "VerifyResult",
     "WebSession",

@@ -43,6 +43,10 @@ class Executor:
         self._cursor.execute(compiled.sql, compiled.params(values))
         return self._cursor
 
+    def run_many(self, compiled: Compiled, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once per row of values (``executemany``: one batch, pipelined by psycopg)."""
+        self._cursor.executemany(compiled.sql, [compiled.params(values) for values in rows])
+
     def one(self, compiled: Compiled, values: Mapping[str, Any] = _NO_VALUES) -> Row | None:
         row: Row | None = self.run(compiled, values).fetchone()
         return row

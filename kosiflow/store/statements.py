@@ -17,6 +17,7 @@ from sqlalchemy import Dialect, Insert, Table, bindparam, delete, func, insert, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
+from kosiflow.store.outbox_statements import OutboxStatements, compile_outbox
 from kosiflow.store.tables import (
     definitions,
     events,
@@ -82,6 +83,8 @@ UPDATE_PROJECTION = update(initiatives).where(
 """Moves the projection on from ``b_expected`` at head ``b_head``; 0 rows updated means somebody
 else did first (or the caller's assumed head was stale)."""
 REPLACE_PROJECTION = UPDATE_PROJECTION
+REPIN_WORKFLOW = update(initiatives).where(initiatives.c.id == bindparam("b_id"))
+"""Pins an initiative to another version of its workflow (a migration, beside its event)."""
 
 INSERT_EVENT = insert(events).inline()
 SELECT_EVENTS = (
@@ -264,6 +267,9 @@ class Statements:
     select_events_page: Compiled
     select_events_until: Compiled
     count_events: Compiled
+    outbox: OutboxStatements
+    """The outbox, webhook subscriptions and deliveries (``outbox_statements.py``)."""
+    repin_workflow: Compiled
 
 
 def _columns(table: Table) -> list[str]:
@@ -329,4 +335,6 @@ def _compile_all(dialect: Dialect) -> Statements:
         select_events_page=c(SELECT_EVENTS_PAGE),
         select_events_until=c(SELECT_EVENTS_UNTIL),
         count_events=c(COUNT_EVENTS),
+        outbox=compile_outbox(c),
+        repin_workflow=c(REPIN_WORKFLOW, ["workflow_version"]),
     )

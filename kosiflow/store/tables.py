@@ -163,6 +163,78 @@ class SessionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class OutboxRow(Base):
+    """An event waiting to be matched to the webhook subscriptions (``kosiflow dispatch``).
+
+    Inserted with the event, in its transaction; deleted once the dispatcher has turned it into
+    deliveries. ``phase`` is the initiative's phase once the command that recorded it was done.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    initiative_id: Mapped[str] = mapped_column(ID)
+    seq: Mapped[int] = mapped_column(Integer)
+    workflow_id: Mapped[str] = mapped_column(NAME)
+    type: Mapped[str] = mapped_column(NAME)
+    phase: Mapped[str] = mapped_column(NAME)
+
+
+class SubscriptionRow(Base):
+    """A webhook: where to send which events, and the secret that signs them.
+
+    The secret is kept as given (signing needs it); the filters are JSON lists, empty for any.
+    """
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text)
+    workflows: Mapped[str] = mapped_column(Text)
+    event_types: Mapped[str] = mapped_column(Text)
+    phases: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DeliveryRow(Base):
+    """One event for one subscription: its attempts, the next one, and how it ended.
+
+    ``status`` is pending, delivered, dead (no attempt left) or skipped (by an admin). A
+    dispatcher claims a pending row until ``claimed_until`` (``claimed_by`` names the claim).
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "initiative_id", "seq"),
+        ForeignKeyConstraint(
+            ["initiative_id", "seq"],
+            ["events.initiative_id", "events.seq"],
+            name="fk_deliveries_initiative_id_events",
+        ),
+        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    subscription_id: Mapped[str] = mapped_column(ID, ForeignKey("subscriptions.id"))
+    initiative_id: Mapped[str] = mapped_column(ID)
+    seq: Mapped[int] = mapped_column(Integer)
+    workflow_id: Mapped[str] = mapped_column(NAME)
+    phase: Mapped[str] = mapped_column(NAME)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 # The tables, for Core statements (declarative types ``__table__`` as a plain FromClause).
 definitions = cast(Table, DefinitionRow.__table__)
 initiatives = cast(Table, InitiativeRow.__table__)
@@ -171,3 +243,6 @@ people = cast(Table, PersonRow.__table__)
 users = cast(Table, UserRow.__table__)
 idempotency_keys = cast(Table, IdempotencyKeyRow.__table__)
 sessions = cast(Table, SessionRow.__table__)
+outbox = cast(Table, OutboxRow.__table__)
+subscriptions = cast(Table, SubscriptionRow.__table__)
+deliveries = cast(Table, DeliveryRow.__table__)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from kosiflow.services import Services
 from tests.api.apps import CALLERS, DemoApi, demo_api
 
 Prepare = Callable[[Services, str, Actor], None]
+Ids = Callable[[Services, str], dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Case:
     """For a mount: the file requested below it."""
     item: str = "challenge_defined"
     """The checklist item a path names."""
+    ids: Ids | None = None
+    """The path's other parameters, made for the request (given the initiative's id)."""
 
 
 OPEN = dict.fromkeys(CALLERS, 200)
@@ -58,6 +62,26 @@ READ = signed_in(200, 200, 200, 200)
 def write(coordinator: int, administration: int) -> dict[str, int]:
     """Auditors and admins read everything and change nothing."""
     return signed_in(coordinator, administration, 403, 403)
+
+
+ADMIN = signed_in(403, 403, 403, 200)
+
+
+def new_subscription(services: Services, _initiative: str) -> dict[str, str]:
+    return {"subscription_id": services.add_subscription("https://lab.example/hook").id}
+
+
+def new_delivery(services: Services, initiative: str) -> dict[str, str]:
+    """A delivery of the initiative's first event, to a new subscription."""
+    subscription = new_subscription(services, initiative)["subscription_id"]
+    with services.database.write() as unit:
+        unit.outbox.fan_out(limit=1_000_000, now=datetime.now(UTC))
+    (delivery,) = [
+        d
+        for d in services.list_deliveries(subscription_id=subscription, limit=1_000_000).items
+        if d.initiative_id == initiative
+    ]
+    return {"delivery_id": str(delivery.id)}
 
 
 def tick_challenge(services: Services, initiative: str, actor: Actor) -> None:
@@ -110,6 +134,19 @@ API: dict[tuple[str, str], Case] = {
     ("POST", f"{ONE}/notes"): Case(write(200, 200), body={"text": "Notiz"}, fresh=True),
     ("GET", f"{V1}/audit/export"): Case(signed_in(403, 403, 200, 200)),
     ("GET", f"{V1}/reports/phase-durations"): Case(READ),
+    ("GET", f"{V1}/subscriptions"): Case(ADMIN),
+    ("POST", f"{V1}/subscriptions"): Case(
+        signed_in(403, 403, 403, 201), body={"url": "https://lab.example/hook"}
+    ),
+    ("GET", f"{V1}/subscriptions/{{subscription_id}}"): Case(ADMIN, ids=new_subscription),
+    ("DELETE", f"{V1}/subscriptions/{{subscription_id}}"): Case(
+        signed_in(403, 403, 403, 204), ids=new_subscription
+    ),
+    ("GET", f"{V1}/deliveries"): Case(ADMIN),
+    ("POST", f"{V1}/deliveries/{{delivery_id}}/redeliver"): Case(
+        ADMIN, fresh=True, ids=new_delivery
+    ),
+    ("POST", f"{V1}/deliveries/{{delivery_id}}/skip"): Case(ADMIN, fresh=True, ids=new_delivery),
 }
 
 ELSEWHERE = {
@@ -183,7 +220,8 @@ def test_each_caller_gets_the_status_of_the_table(
         initiative = demo.services.create("kosi-lab", "Matrix", demo.coordinator).initiative_id
         if case.prepare is not None:
             case.prepare(demo.services, initiative, demo.coordinator)
-    url = path.format(initiative_id=initiative, item=case.item, workflow_id="kosi-lab")
+    ids = {} if case.ids is None else case.ids(demo.services, initiative)
+    url = path.format(initiative_id=initiative, item=case.item, workflow_id="kosi-lab", **ids)
     before = len(list(demo.services.history(initiative)))
     response = demo.client.request(
         method, url + case.below, json=case.body, headers=demo.headers[caller]

@@ -88,6 +88,7 @@ def test_accept_chooses_mermaid_or_svg(api: Api, accept: str, mermaid: bool) -> 
     response = api.call("GET", "/workflows/light-track/diagram", Accept=accept)
 
     assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
     if mermaid:
         assert response.headers["content-type"] == "text/vnd.mermaid; charset=utf-8"
         assert response.text.startswith("stateDiagram-v2\n")

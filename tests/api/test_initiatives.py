@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kosiflow.demo import load_demo
 from tests.api.helpers import Api, assert_problem
 
 
@@ -140,6 +141,23 @@ def test_the_list_filters_and_pages(api: Api) -> None:
     assert len(first) == 2
     assert len(rest) == 2
     assert {i["id"] for i in first + rest} == {*ids, light}
+
+
+def test_the_list_filters_by_overdue_with_time_on_hold_not_counted(api: Api) -> None:
+    """The demo's stories lie years back: the garages and the empty shops are long past their
+    phase's max_days; the cups are on hold since 21 days into co-creation (max_days 120)."""
+    load_demo(api.services)
+
+    overdue = api.call("GET", "/initiatives?overdue=true&limit=1", "renate").json()
+    on_time = api.call("GET", "/initiatives?overdue=false", "renate").json()
+    light = api.call("GET", "/initiatives?overdue=true&workflow=light-track").json()
+
+    assert overdue["total"] == 2
+    assert [i["title"] for i in overdue["items"]] == ["Fahrradgaragen im Quartier"]
+    assert on_time["total"] == 4
+    assert "Einwegbecherfreies Wuppertal" in {i["title"] for i in on_time["items"]}
+    assert (light["items"], light["total"]) == ([], 0)
+    assert_problem(api.call("GET", "/initiatives?overdue=maybe"), 422)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 
 from kosiflow.bdd import SpecFailure, World
 from kosiflow.bdd.world import DefinitionCache
-from kosiflow.engine import TickItem
+from kosiflow.engine import TickItem, WaiveItem
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,3 +63,42 @@ def test_commands_need_an_initiative(world: World) -> None:
     world.introduce("Jana Becker", ["coordinator"])
     with pytest.raises(SpecFailure, match="Legen Sie zuerst eine Initiative an"):
         world.act("Jana Becker", TickItem("core_team_named"), lambda _, __: "")
+
+
+def test_through_the_api_every_command_takes_its_http_route(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--kosiflow-via=api`` checks the API: a waiver too goes through its route."""
+    world = World(
+        feature_file=ROOT / "features" / "de" / "tore.feature",
+        lang="de",
+        via="api",
+        workdir=tmp_path,
+        definitions=DefinitionCache(),
+    )
+    try:
+        world.use_workflow("workflows/kosi-lab.yaml")
+        world.introduce("Jana Becker", ["coordinator"])
+        world.introduce("Thomas Krüger", ["administration"])
+        world.start("Jana Becker", "Fahrradgaragen")
+        sent: list[str] = []
+        client = world.driver._client  # type: ignore[attr-defined]
+        request = client.request
+        monkeypatch.setattr(
+            client,
+            "request",
+            lambda method, url, **kw: sent.append(url) or request(method, url, **kw),
+        )
+
+        world.act("Thomas Krüger", WaiveItem("resources_clarified", "Räume stellt das Lab"), _no)
+
+        assert [url.rsplit("/", 3)[-3:] for url in sent] == [
+            ["checklist", "resources_clarified", "waiver"]
+        ]
+        assert world.view().checklist["resources_clarified"] == "waived"
+    finally:
+        world.close()
+
+
+def _no(_: str, __: object) -> str:
+    return "refused"

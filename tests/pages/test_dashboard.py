@@ -72,12 +72,8 @@ def test_the_dashboard_lists_every_demo_initiative_with_where_it_stands(demo: Si
             {"Social Innovation Center Dortmund", "KoSI-Lab Wuppertal", "Sitzbank aufstellen"},
         ),
         (
-            "state=overdue",
-            {
-                "Fahrradgaragen im Quartier",
-                "Belebung leerstehender Ladenlokale",
-                "Einwegbecherfreies Wuppertal",
-            },
+            "state=overdue",  # not the cups: on hold since 21 days into co-creation
+            {"Fahrradgaragen im Quartier", "Belebung leerstehender Ladenlokale"},
         ),
         (
             "state=active&workflow=kosi-lab",
@@ -145,6 +141,42 @@ def test_a_phase_is_overdue_once_its_max_days_have_passed(site: Site, clock: Clo
     assert titles(visitor.page("/?state=overdue")) == {"Neu"}
 
 
+def test_time_on_hold_does_not_count_towards_overdue(site: Site, clock: Clock) -> None:
+    held = site.create("Pausiert")
+    running = site.create("Läuft")
+    jana = site.actor("jana")
+    clock.advance(timedelta(days=10))
+    site.services.hold(held, "Haushaltssperre", jana)
+    site.services.hold(running, "Kurz", jana)
+    clock.advance(timedelta(days=1))
+    site.services.resume(running, jana)
+    clock.advance(timedelta(days=70))  # 81 days since creation: 80 resp. 10 days not on hold
+
+    site.services.resume(held, jana)
+    clock.advance(timedelta(days=20))  # 101 days since creation: 100 resp. 30 days not on hold
+
+    html = site.visitor("jana").page("/")
+    assert "Overdue by 10 days" in row(html, "Läuft")
+    assert "Overdue" not in row(html, "Pausiert")
+    assert titles(site.visitor("jana").page("/?state=overdue")) == {"Läuft"}
+    clock.advance(timedelta(days=61))  # now 91 days not on hold
+    assert "Overdue by 1 day" in row(site.visitor("jana").page("/"), "Pausiert")
+
+
+def test_an_initiative_on_hold_since_before_its_deadline_is_not_overdue(
+    site: Site, clock: Clock
+) -> None:
+    initiative = site.create("Wartet")
+    clock.advance(timedelta(days=30))
+    site.services.hold(initiative, "Ratsbeschluss abwarten", site.actor("jana"))
+    clock.advance(timedelta(days=200))
+
+    visitor = site.visitor("jana")
+    assert "Overdue" not in row(visitor.page("/"), "Wartet")
+    assert "Overdue" not in visitor.page(f"/initiatives/{initiative}")
+    assert titles(visitor.page("/?state=overdue")) == set()
+
+
 def test_a_coordinator_starts_an_initiative_from_the_dashboard(site: Site) -> None:
     visitor = site.visitor("jana")
 
@@ -154,6 +186,24 @@ def test_a_coordinator_starts_an_initiative_from_the_dashboard(site: Site) -> No
     initiative = response.headers["location"].removeprefix("/initiatives/")
     assert site.services.state(initiative).title == "Quartiersgarten"
     assert "The initiative was started." in visitor.page(response.headers["location"])
+
+
+def test_a_start_form_sent_twice_starts_one_initiative(site: Site) -> None:
+    visitor = site.visitor("jana")
+    form = forms(visitor.page("/"))["create"]
+    data = {**form.fields, "title": "Quartiersgarten", "workflow": "light-track"}
+
+    first = visitor.post("/initiatives", data)
+    again = visitor.post("/initiatives", data)  # a double click, or the browser sending it again
+    changed = visitor.post("/initiatives", {**data, "title": "Anderer Garten"})
+
+    assert first.status_code == again.status_code == 303
+    assert again.headers["location"] == first.headers["location"]
+    assert changed.status_code == 422
+    assert "This form already started an initiative" in changed.text
+    assert [p.title for p in site.services.list_initiatives()] == ["Quartiersgarten"]
+    next_form = forms(changed.text)["create"]
+    assert next_form.fields["request_key"] != form.fields["request_key"]
 
 
 def test_only_who_may_start_initiatives_gets_the_form(site: Site) -> None:

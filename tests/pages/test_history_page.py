@@ -62,6 +62,16 @@ def test_the_history_shows_an_intact_chain_and_its_head_hash(site: Site) -> None
     assert f'<code class="hash" id="head-hash">{head}</code>' in html
 
 
+def test_the_chain_of_a_single_event_is_told_in_the_singular(site: Site) -> None:
+    initiative = site.create()
+    visitor = site.visitor("renate")
+
+    assert "Intact: its one event checks out." in visitor.page(f"/initiatives/{initiative}/history")
+    german = visitor.page(f"/initiatives/{initiative}/history?lang=de")
+    assert "Intakt: das einzige Ereignis ist unverändert." in german
+    assert "alle 1 Ereignisse" not in german
+
+
 def test_a_changed_event_shows_as_a_broken_chain(site: Site) -> None:
     initiative = site.create()
     site.services.note(initiative, "eins", site.actor("jana"))

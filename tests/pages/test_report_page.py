@@ -149,6 +149,16 @@ def test_only_auditors_and_coordinators_may_see_reports(site: Site) -> None:
     )
 
 
+def test_the_report_is_linked_only_for_those_who_may_see_it(site: Site) -> None:
+    initiative = site.create()
+    thomas = site.visitor("thomas")
+
+    for page in (f"/initiatives/{initiative}", f"/initiatives/{initiative}/history"):
+        html = thomas.page(page)
+        assert f"/initiatives/{initiative}/report" not in html
+        assert "report-link" not in html
+
+
 @pytest.mark.parametrize("suffix", ["report", "report.pdf"])
 def test_an_unknown_initiative_is_a_404_page(site: Site, suffix: str) -> None:
     response = site.visitor("renate").get(f"/initiatives/nonexistent/{suffix}")

@@ -120,10 +120,13 @@ def test_without_initiatives_the_page_says_there_are_no_statistics_yet(site: Sit
 
 
 def test_every_page_links_to_the_statistics(site: Site) -> None:
-    html = site.visitor("aylin").page("/")
+    initiative = site.create()
+    aylin = site.visitor("aylin")
+    pages = ["/", f"/initiatives/{initiative}", f"/initiatives/{initiative}/history"]
 
-    assert '<a href="/statistics" id="nav-statistics">Statistics</a>' in html
-    assert 'href="/statistics" aria-current="page"' in site.visitor("aylin").page("/statistics")
+    for page in [*pages, "/workflows/kosi-lab"]:
+        assert '<a href="/statistics" id="nav-statistics">Statistics</a>' in aylin.page(page)
+    assert 'href="/statistics" aria-current="page"' in aylin.page("/statistics")
 
 
 def test_the_downloads_are_the_apis_phase_duration_report(lab: Site) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kosiflow.definition import load_definition
+from kosiflow.definition import Definition, load_definition, load_definition_text
 from kosiflow.engine import Recorded
 from kosiflow.engine.events import (
     GateApproved,
@@ -16,6 +16,7 @@ from kosiflow.engine.events import (
     PhaseChanged,
 )
 from kosiflow.services.statistics import Bottleneck, PhaseStatisticsBuilder, percentile
+from tests.unit.engine_workflow import WORKFLOW, guard_workflow
 
 KOSI_LAB = load_definition(Path(__file__).resolve().parents[2] / "workflows" / "kosi-lab.yaml")
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -25,11 +26,12 @@ NOW = T0 + timedelta(days=400)
 class History:
     """Events of one initiative, at days after T0."""
 
-    def __init__(self) -> None:
+    def __init__(self, definition: Definition = KOSI_LAB, phase: str = "initiation") -> None:
         self.records: list[Recorded] = []
-        self.phase = "initiation"
-        self.visits = {"initiation": 1}
-        self._add(0, InitiativeCreated("kosi-lab", 1, KOSI_LAB.content_hash, "T", "initiation"))
+        self.phase = phase
+        self.visits = {phase: 1}
+        d = definition
+        self._add(0, InitiativeCreated(d.id, d.version, d.content_hash, "T", phase))
 
     def _add(self, day: float, event: object) -> History:
         at = T0 + timedelta(days=day)
@@ -96,3 +98,30 @@ def test_statistics_of_a_hand_built_data_set() -> None:
     assert co_creation.median_days == 10.0
     prototyping = stats["prototyping"]
     assert (prototyping.count, prototyping.median_days, prototyping.bottleneck) == (1, 6.0, None)
+
+
+def test_phases_of_every_workflow_version_are_counted_in_the_newest_order() -> None:
+    """A phase that only a later version has is reported too (not only the first version's)."""
+    first = guard_workflow()
+    second = load_definition_text(
+        WORKFLOW.replace("version: 1", "version: 2")
+        .replace(
+            "  - id: wrap_up\n",
+            "  - id: review\n    title: {de: Prüfung, en: Review}\n  - id: wrap_up\n",
+        )
+        .replace(
+            "  - trigger: finish\n",
+            "  - trigger: review\n    from: work\n    to: review\n    requires: {checklist: none}\n"
+            "  - trigger: reviewed\n    from: review\n    to: wrap_up\n"
+            "  - trigger: finish\n",
+        ),
+        "guard-test-2.yaml",
+    )
+    builder = PhaseStatisticsBuilder(NOW)
+    builder.add(first, History(first, "start").records)
+    new = History(second, "start")
+    new.move(3, "begin", "work").move(5, "review", "review")
+    builder.add(second, new.records)
+
+    assert [s.phase for s in builder.result()] == ["start", "work", "review"]
+    assert {s.phase: s.current for s in builder.result()} == {"start": 1, "work": 0, "review": 1}
