@@ -1,6 +1,6 @@
 """Auditors' reads on a large history: verification, export, statistics, one initiative's history.
 
-Run: ``make bench-audit`` (or ``.venv/bin/python bench/audit.py [--events N] [--postgres URL]``).
+Run: ``.venv/bin/python bench/audit.py [--events N] [--per-initiative K] [--postgres URL]``.
 The database is built once per size and backend and kept in ``bench/.data/`` (SQLite) or a
 schema ``bench_audit_<N>`` (PostgreSQL): initiatives of the benchmark loop workflow with
 ``--per-initiative`` events each, written through the store like any command's events. Each
