@@ -49,6 +49,14 @@ class WorkflowCatalog:
             raise NotFound("workflow", workflow_id)
         return definition
 
+    def versions(self, database: Database, workflow_id: str) -> list[int]:
+        """Every known version of ``workflow_id``: loaded from the files or stored in the
+        database (the versions initiatives were started under), ascending."""
+        with database.read() as unit:
+            stored = {d.version for d in unit.list_definitions() if d.workflow_id == workflow_id}
+        loaded = {version for (known, version) in self._by_key if known == workflow_id}
+        return sorted(stored | loaded)
+
     def register(self, database: Database) -> None:
         """Store every definition's text, refusing a changed file whose version was not bumped."""
         with database.write() as unit:

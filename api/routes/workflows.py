@@ -15,6 +15,7 @@ router = APIRouter(prefix="/workflows", tags=["workflows"])
 _WORKFLOW_EXAMPLE: dict[str, JsonValue] = {
     "id": "light-track",
     "version": 1,
+    "versions": [1],
     "title": "Light track",
     "description": "Lean process for small requests from the city's residents.",
     "languages": ["de", "en"],
@@ -117,7 +118,10 @@ class WorkflowOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_WORKFLOW_EXAMPLE]})
 
     id: str
-    version: int = Field(description="The newest version (new initiatives start under it).")
+    version: int = Field(description="The version shown (default: the newest).")
+    versions: list[int] = Field(
+        description="Every known version: the files' and those initiatives run under."
+    )
     title: str
     description: str | None
     languages: list[str]
@@ -136,10 +140,11 @@ def _summary(definition: Definition, lang: str) -> WorkflowSummaryOut:
     )
 
 
-def _workflow(d: Definition, lang: str) -> WorkflowOut:
+def _workflow(d: Definition, versions: list[int], lang: str) -> WorkflowOut:
     return WorkflowOut(
         id=d.id,
         version=d.version,
+        versions=versions,
         title=d.title.in_(lang),
         description=d.description.in_(lang) if d.description else None,
         languages=list(d.languages),
@@ -192,10 +197,23 @@ def list_workflows(services: ServicesDep, _: ActorDep, lang: LangDep) -> list[Wo
 
 @router.get("/{workflow_id}", response_model=WorkflowOut, responses=problem_responses(401, 404))
 def get_workflow(
-    workflow_id: str, services: ServicesDep, _: ActorDep, lang: LangDep
+    workflow_id: str,
+    services: ServicesDep,
+    _: ActorDep,
+    lang: LangDep,
+    version: Annotated[
+        int | None,
+        Query(ge=1, le=2**31 - 1, description="The version to show (default: the newest)."),
+    ] = None,
 ) -> WorkflowOut:
-    """The newest version of one workflow, with its phases, checklists and steps."""
-    return _workflow(services.catalog.newest(workflow_id), lang)
+    """One workflow with its phases, checklists and steps, and every version there is."""
+    catalog = services.catalog
+    definition = (
+        catalog.newest(workflow_id)
+        if version is None
+        else catalog.pinned(services.database, workflow_id, version)
+    )
+    return _workflow(definition, catalog.versions(services.database, workflow_id), lang)
 
 
 # -- the diagram ---------------------------------------------------------------------------------

@@ -193,3 +193,16 @@ def test_the_openapi_document_describes_both_media_types_with_examples(api: Api)
     assert content["text/vnd.mermaid"]["example"].startswith("stateDiagram-v2")
     assert set(operation["responses"]) >= {"200", "401", "404", "422"}
     assert {p["name"] for p in operation["parameters"]} >= {"version", "initiative"}
+
+
+def test_a_workflow_lists_every_version_and_shows_any_of_them(api: Api) -> None:
+    newest = api.call("GET", "/workflows/kosi-lab")
+    assert newest.status_code == 200, newest.text
+    assert (newest.json()["version"], newest.json()["versions"]) == (2, [1, 2])
+    titles = [p["title"] for p in newest.json()["phases"]]
+    assert "Consolidation and transfer" in titles
+    first = api.call("GET", "/workflows/kosi-lab?version=1").json()
+    assert (first["version"], first["versions"]) == (1, [1, 2])
+    assert "Consolidation" in [p["title"] for p in first["phases"]]
+    assert_problem(api.call("GET", "/workflows/kosi-lab?version=7"), 404)
+    assert_problem(api.call("GET", "/workflows/kosi-lab?version=0"), 422)
