@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATABASE ?= sqlite:///kosiflow.db
 
-.PHONY: run test lint unit bench bench-api clean
+.PHONY: run test lint unit bench bench-api bench-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "kosiflow needs Python >= 3.11"'
@@ -38,6 +38,10 @@ bench: $(VENV)/.installed
 ## bench-api: requests/s and p50/p99 of the HTTP API against a bare FastAPI ceiling (needs wrk)
 bench-api: $(VENV)/.installed
 	$(BIN)/python bench/api.py --json bench/.data/api.json
+
+## bench-scale: mixed commands/s over HTTP with 1, 2 and 4 workers on PostgreSQL (needs wrk)
+bench-scale: $(VENV)/.installed
+	$(BIN)/python bench/scale.py --json bench/.data/scale.json
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

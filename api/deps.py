@@ -3,7 +3,8 @@
 A dependency that does no I/O is ``async def``: FastAPI runs a plain ``def`` one in the thread
 pool, and that hop costs more than the work (about 60 µs of CPU in-process, several times that
 under load; bench/README.md). Short reads go through :func:`quick_read`: inline on SQLite, in
-the thread pool on PostgreSQL. Writes stay plain ``def`` (they may wait for the write lock).
+the thread pool on PostgreSQL. Writes go through :meth:`Write.perform`: on SQLite in a batch of
+the group commit on the event loop, on PostgreSQL in the thread pool.
 """
 
 import re
@@ -53,11 +54,15 @@ async def quick_read(services: Services, read: Callable[[], T]) -> T:
     return await run_in_threadpool(read)
 
 
-async def get_actor(
-    services: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def get_actor(services: ServicesDep, credentials: Credentials) -> Actor:
     """The user the bearer token belongs to; 401 without a known token."""
+    return await _actor(services, credentials)
+
+
+async def _actor(services: Services, credentials: HTTPAuthorizationCredentials | None) -> Actor:
     user = None
     if credentials is not None:
         token = credentials.credentials
@@ -76,6 +81,10 @@ ActorDep = Annotated[Actor, Depends(get_actor)]
 
 async def get_writer(actor: ActorDep) -> Actor:
     """The actor of a write: a user holding only read-only roles is refused (403)."""
+    return _writer(actor)
+
+
+def _writer(actor: Actor) -> Actor:
     if actor.roles <= READ_ONLY_ROLES:
         raise PermissionDenied(actor.id, "change initiatives")
     return actor
@@ -101,9 +110,10 @@ def language_of(header: str | None) -> str:
     return min(ranked)[2] if ranked else LANGUAGES[0]
 
 
-async def get_language(
-    accept_language: Annotated[str | None, Header(description="de or en (default en)")] = None,
-) -> str:
+AcceptLanguage = Annotated[str | None, Header(description="de or en (default en)")]
+
+
+async def get_language(accept_language: AcceptLanguage = None) -> str:
     return language_of(accept_language)
 
 
@@ -123,15 +133,20 @@ IF_MATCH_PATTERN = r'^[ \t]*(\*|(W/)?"?[0-9]+"?)[ \t]*$'
 """A version as our ETag (``"7"``, ``W/"7"`` or ``7``, ASCII digits only) or ``*``."""
 
 
-async def get_if_match(
-    if_match: Annotated[
-        str | None,
-        Header(
-            description='The version you last saw, as its ETag (e.g. "7"); * for any.',
-            json_schema_extra={"pattern": IF_MATCH_PATTERN},
-        ),
-    ] = None,
-) -> int | None:
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description='The version you last saw, as its ETag (e.g. "7"); * for any.',
+        json_schema_extra={"pattern": IF_MATCH_PATTERN},
+    ),
+]
+
+
+async def get_if_match(if_match: IfMatch = None) -> int | None:
+    return expected_version(if_match)
+
+
+def expected_version(if_match: str | None) -> int | None:
     """The expected version from ``If-Match``; ``*`` is none."""
     if if_match is None:
         return None
@@ -144,17 +159,18 @@ async def get_if_match(
 IfMatchDep = Annotated[int | None, Depends(get_if_match)]
 
 
-async def get_idempotency_key(
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            max_length=200,
-            description="Repeat a write safely: a repeat under the same key records nothing and "
-            "gets the first answer again (Idempotent-Replayed: true); the same key with another "
-            "request is 422 (idempotency-mismatch).",
-        ),
-    ] = None,
-) -> str | None:
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description="Repeat a write safely: a repeat under the same key records nothing and "
+        "gets the first answer again (Idempotent-Replayed: true); the same key with another "
+        "request is 422 (idempotency-mismatch).",
+    ),
+]
+
+
+async def get_idempotency_key(idempotency_key: IdempotencyKey = None) -> str | None:
     return idempotency_key
 
 
@@ -185,19 +201,47 @@ class Write:
             status_code=self.status_code,
         )
 
+    async def perform(self, command: Callable[[], CommandResult]) -> Response:
+        """Run ``command`` (a call of the command services) and answer the progress after it.
+
+        On SQLite the command runs on the event loop in a batch of the group commit
+        (``Database.group_commit``: one COMMIT, and one fsync, for the commands that came
+        meanwhile; the fsync is waited for in a thread), and the answer is built here from the
+        state the command led to (only the names are read). No thread of the pool is involved:
+        a hop there and back costs more CPU than the command (bench/README.md). On PostgreSQL
+        command and answer run in the thread pool, as each round trip would stall the loop.
+        """
+        group = self.services.database.group_commit
+        if group is None:
+            return await run_in_threadpool(lambda: self.answer(command()))
+        return self.answer(await group.run(command))
+
+
+async def get_write_actor(request: Request, credentials: Credentials) -> Actor:
+    """:func:`get_actor` and :func:`get_writer` in one (401, then 403): every dependency costs
+    FastAPI tens of µs to solve, and the writes of ``routes/actions.py`` are hot."""
+    return _writer(await _actor(request.app.state.services, credentials))
+
 
 async def get_write(
-    services: ServicesDep,
-    actor: WriterDep,
-    lang: LangDep,
-    version: IfMatchDep,
-    key: IdempotencyKeyDep,
+    actor: Annotated[Actor, Depends(get_write_actor)],
     request: Request,
     response: Response,
+    accept_language: AcceptLanguage = None,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Write:
-    options: WriteOptions = {"expected_version": version, "idempotency_key": key}
+    """The headers are read here rather than by a dependency each (see
+    :func:`get_write_actor`); the actor comes first, so a request without a valid token is
+    answered 401 before any of its headers or its body is found wanting (422)."""
+    options: WriteOptions = {
+        "expected_version": expected_version(if_match),
+        "idempotency_key": idempotency_key,
+    }
     route = request.scope.get("route")
     status_code = route.status_code if isinstance(route, APIRoute) and route.status_code else 200
+    services: Services = request.app.state.services
+    lang = language_of(accept_language)
     return Write(services, actor, lang, options, response, status_code)
 
 

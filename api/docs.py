@@ -55,7 +55,7 @@ def _with_problem_media_type(
 ) -> Callable[[], dict[str, Any]]:
     """``generate`` (FastAPI's cached ``app.openapi``) with every error answer documented as it is
     sent: problem details as ``application/problem+json`` (also the validation errors FastAPI
-    documents on its own, in a shape we never send)."""
+    documents on its own, in a shape we never send), keeping a route's own example."""
 
     def openapi() -> dict[str, Any]:
         document = generate()
@@ -63,7 +63,9 @@ def _with_problem_media_type(
             for operation in path_item.values():
                 for status, response in operation.get("responses", {}).items():
                     if status.startswith(("4", "5")):
-                        response["content"] = {MEDIA_TYPE: {"schema": _PROBLEM}}
+                        given = response.get("content", {}).get(MEDIA_TYPE, {})
+                        example = {k: v for k, v in given.items() if k in ("example", "examples")}
+                        response["content"] = {MEDIA_TYPE: {"schema": _PROBLEM, **example}}
         schemas = document.get("components", {}).get("schemas", {})
         for unsent in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unsent, None)

@@ -11,6 +11,8 @@ ConcurrencyConflict            409     412 when the request carried ``If-Match``
 HistoryCorrupted               409     the hash chain check failed
 BadInput, IdempotencyMismatch  422     request validation errors too
 PermissionDenied               403
+StoreUnavailable               503     with Retry-After; says when a write's outcome
+                                       is unknown (send it again with its key)
 StoreError                     503     no details (never SQL)
 anything else                  500     no details (never a traceback)
 =============================  ======  ==============================================
@@ -38,6 +40,7 @@ from kosiflow.errors import (
     NotFound,
     PermissionDenied,
     StoreError,
+    StoreUnavailable,
 )
 
 MEDIA_TYPE = "application/problem+json"
@@ -182,9 +185,22 @@ def _kosiflow_error(request: Request, exc: KosiflowError) -> JSONResponse:
                 409, "history-corrupted", str(exc), first_bad_seq=exc.seq, problem=exc.problem
             )
         case StoreError():
-            _log.error("store error", exc_info=exc)
-            return problem(503, "store-unavailable", "The database is not available right now.")
+            return _store_error(exc)
     return _internal_error(request, exc)
+
+
+def _store_error(exc: StoreError) -> JSONResponse:
+    if not isinstance(exc, StoreUnavailable):
+        _log.error("store error", exc_info=exc)
+        return problem(503, "store-unavailable", "The database is not available right now.")
+    _log.warning("store unavailable: %s", exc)
+    detail = "The database is not available right now; try again."
+    if exc.outcome_unknown:
+        detail = (
+            "The connection to the database was lost while recording this; it may or may not "
+            "have been recorded. Send it again with the same Idempotency-Key."
+        )
+    return problem(503, "store-unavailable", detail, headers={"Retry-After": "1"})
 
 
 def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -226,6 +242,14 @@ def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
 def _internal_error(_request: Request, exc: Exception) -> JSONResponse:
     _log.error("unhandled error", exc_info=exc)
     return problem(500, "internal", "Something went wrong on our side.")
+
+
+def answer_error(request: Request, exc: Exception) -> JSONResponse:
+    """The problem document the handlers below answer ``exc`` with (for ``api.tick_fastpath``,
+    which answers without FastAPI's exception handling)."""
+    if isinstance(exc, KosiflowError):
+        return _kosiflow_error(request, exc)
+    return _internal_error(request, exc)
 
 
 def install(app: FastAPI) -> None:

@@ -6,7 +6,8 @@ from typing import Literal
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from kosiflow.engine import Actor, Blocker
+from kosiflow.engine import Actor, Blocker, RemovedText
+from kosiflow.engine.events import Text
 from kosiflow.services import CommandResult, Progress, Services
 
 
@@ -30,8 +31,16 @@ class ChecklistItemOut(BaseModel):
     status: Literal["open", "done", "waived"]
     by: PersonOut | None
     at: datetime | None
-    evidence: str | None
-    note: str | None
+    evidence: str | None = Field(
+        description="Null when none was given, or once removed under the retention policy."
+    )
+    evidence_removed_at: datetime | None = Field(
+        default=None, description="When the evidence was removed under the retention policy."
+    )
+    note: str | None = Field(description="Null when none was given, or once removed.")
+    note_removed_at: datetime | None = Field(
+        default=None, description="When the note was removed under the retention policy."
+    )
     reason: str | None = Field(description="Why it was waived.")
 
 
@@ -93,7 +102,9 @@ PROGRESS_EXAMPLE: dict[str, JsonValue] = {
             "by": _JANA,
             "at": "2019-06-20T10:00:00Z",
             "evidence": "Wohnungsgenossenschaft betreibt die Boxen",
+            "evidence_removed_at": None,
             "note": None,
+            "note_removed_at": None,
             "reason": None,
         },
         {
@@ -104,7 +115,9 @@ PROGRESS_EXAMPLE: dict[str, JsonValue] = {
             "by": None,
             "at": None,
             "evidence": None,
+            "evidence_removed_at": None,
             "note": None,
+            "note_removed_at": None,
             "reason": None,
         },
     ],
@@ -165,6 +178,14 @@ def _blocker(blocker: Blocker, lang: str) -> BlockerOut:
     return BlockerOut(code=blocker.code, params=dict(blocker.params), message=blocker.message(lang))
 
 
+def _kept(value: Text | None) -> str | None:
+    return None if isinstance(value, RemovedText) else value
+
+
+def _removed_at(value: Text | None) -> datetime | None:
+    return value.at if isinstance(value, RemovedText) else None
+
+
 def _checklist(progress: Progress, lang: str) -> list[ChecklistItemOut]:
     state = progress.state
     items = []
@@ -178,8 +199,10 @@ def _checklist(progress: Progress, lang: str) -> list[ChecklistItemOut]:
                 status="open" if done is None else done.status,
                 by=None if done is None else _person(progress, done.by),
                 at=None if done is None else done.at,
-                evidence=None if done is None else done.evidence,
-                note=None if done is None else done.note,
+                evidence=None if done is None else _kept(done.evidence),
+                evidence_removed_at=None if done is None else _removed_at(done.evidence),
+                note=None if done is None else _kept(done.note),
+                note_removed_at=None if done is None else _removed_at(done.note),
                 reason=None if done is None else done.reason,
             )
         )

@@ -5,7 +5,8 @@ Run: ``make bench-api`` (or ``.venv/bin/python bench/api.py [--quick] [--seconds
 
 Measured, each at 16 and 64 connections, with 1 and 2 uvicorn worker processes:
 
-- ``GET /api/v1/initiatives/{id}`` (the progress of the demo's running initiatives, in turn)
+- ``GET /api/v1/initiatives/{id}`` (the progress of the demo's running initiatives, in turn;
+  after the first round from each worker's kept answers, ``api/progress_cache.py``)
   and a tick (``POST …/checklist/{item}``: every request a new item of initiatives prepared
   beforehand, so each records an event) on ``kosiflow serve --workers N``, on SQLite and on
   PostgreSQL (a schema of its own, dropped afterwards);
@@ -25,13 +26,12 @@ import os
 import platform
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import psycopg
 import servers
 import wrk
+from schemas import postgres_schema
 
 from kosiflow.catalog import WorkflowCatalog
 from kosiflow.definition import load_definition, load_workflows
@@ -180,21 +180,6 @@ def _kosiflow(backend: str, url: str, options: Options) -> Iterator[Result]:
                 yield Result("tick", backend, workers, connections, load, cpu, recorded)
 
 
-@contextmanager
-def _postgres_schema(url: str) -> Iterator[str]:
-    """A fresh schema for the benchmark (dropped afterwards); the URL that uses it."""
-    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
-    schema = f"bench_api_{os.getpid()}"
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f"CREATE SCHEMA {schema}")
-    try:
-        separator = "&" if "?" in url else "?"
-        yield f"{url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as connection:
-            connection.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 def _statuses(load: wrk.Load) -> str:
     counted = ", ".join(f"{status}: {n:,}" for status, n in sorted(load.statuses.items()))
     extra = [f"socket errors: {load.socket_errors}"] if load.socket_errors else []
@@ -284,7 +269,7 @@ def main() -> None:
         if "sqlite" in backends:
             results.extend(_kosiflow("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}", options))
         if "postgresql" in backends:
-            with _postgres_schema(args.postgres) as url:
+            with postgres_schema(args.postgres) as url:
                 results.extend(_kosiflow("postgresql", url, options))
     print(table(results))
     print()

@@ -111,8 +111,12 @@ def measure(url: str, what: str) -> dict[str, float]:
     services = _services(url)
     try:
         ids = services.initiative_ids()
+        started = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_before = started.ru_utime + started.ru_stime
         if what == "verify":
-            seconds, count = _timed(lambda: sum(services.verify(i).events_checked for i in ids))
+            seconds, count = _timed(
+                lambda: sum(result.events_checked for _, result in services.verify_all())
+            )
         elif what == "export":
             with open("/dev/null", "wb") as sink:
                 seconds, count = _timed(
@@ -132,8 +136,9 @@ def measure(url: str, what: str) -> dict[str, float]:
             query()  # warm: definitions loaded, connection open
             runs = [_timed(query)[0] for _ in range(20)]
             seconds, count = sorted(runs)[len(runs) // 2], 1
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        return {"seconds": seconds, "count": count, "peak_mib": peak}
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = usage.ru_utime + usage.ru_stime - cpu_before
+        return {"seconds": seconds, "count": count, "peak_mib": usage.ru_maxrss / 1024, "cpu": cpu}
     finally:
         services.database.close()
 
@@ -159,14 +164,19 @@ def _postgres_url(server: str, total: int) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def report(url: str, label: str, total: int) -> list[str]:
+def report(url: str, label: str, only: set[str]) -> list[str]:
     rows = []
     for what in ("verify", "export"):
+        if what not in only:
+            continue
         r = _in_child(url, what)
         rows.append(
-            f"| {label} | {what} | {r['count']:,.0f} events in {r['seconds']:.1f} s | "
-            f"{r['count'] / r['seconds']:,.0f} events/s | {r['peak_mib']:.0f} MiB |"
+            f"| {label} | {what} | {r['count']:,.0f} events in {r['seconds']:.1f} s "
+            f"(CPU {r['cpu']:.1f} s) | {r['count'] / r['seconds']:,.0f} events/s | "
+            f"{r['peak_mib']:.0f} MiB |"
         )
+    if "statistics" not in only:
+        return rows
     r = _in_child(url, "statistics")
     rows.append(
         f"| {label} | statistics | {r['count']:.0f} rows | {r['seconds']:.2f} s | "
@@ -186,6 +196,14 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--per-initiative", type=int, default=100)
     parser.add_argument("--postgres", help="also on this PostgreSQL server (SQLAlchemy URL)")
+    parser.add_argument(
+        "--no-sqlite", action="store_true", help="only on PostgreSQL (with --postgres)"
+    )
+    parser.add_argument(
+        "--only",
+        default="verify,export,statistics",
+        help="comma-separated: verify, export, statistics (with the single-initiative queries)",
+    )
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -193,14 +211,17 @@ def main() -> None:
         print(json.dumps(measure(args.url, args.measure)))
         return
     DATA.mkdir(exist_ok=True)
-    targets = [("SQLite", f"sqlite:///{DATA / f'audit-{args.events}.db'}")]
+    targets = (
+        [] if args.no_sqlite else [("SQLite", f"sqlite:///{DATA / f'audit-{args.events}.db'}")]
+    )
     if args.postgres:
         targets.append(("PostgreSQL", _postgres_url(args.postgres, args.events)))
     lines = ["| backend | what | amount | rate or time | peak memory |", "|---|---|---|---|---|"]
+    print("\n".join(lines), flush=True)
     for label, url in targets:
         build(url, args.events, args.per_initiative)
-        lines += report(url, label, args.events)
-    print("\n".join(lines))
+        for line in report(url, label, set(args.only.split(","))):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

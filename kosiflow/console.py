@@ -13,8 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from kosiflow.definition import Definition
+from kosiflow.engine import RemovedText
+from kosiflow.engine.events import Text as EventText
 from kosiflow.services import MigrationPlan, MigrationStep, PhaseStatistics, Progress, SweepReport
 from kosiflow.store import EventRecord, Projection
+from kosiflow.store.texts import readable_payload
 
 _WORDS: Mapping[str, Mapping[str, str]] = {
     "en": {
@@ -30,6 +33,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "who": "Who",
         "when": "When",
         "evidence": "Evidence",
+        "text_removed": "removed under the retention policy on {}",
+        "text_missing": "missing, though no removal is recorded",
         "step": "Step",
         "blocks": "What blocks it",
         "ready": "ready",
@@ -83,6 +88,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "who": "Wer",
         "when": "Wann",
         "evidence": "Nachweis",
+        "text_removed": "gemäß der Aufbewahrungsregel gelöscht am {}",
+        "text_missing": "fehlt, ohne verzeichnete Löschung",
         "step": "Schritt",
         "blocks": "Was noch fehlt",
         "ready": "bereit",
@@ -186,6 +193,15 @@ def status_table(
     return table if rows else Text(word("no_initiatives", lang))
 
 
+def _kept(value: EventText, lang: str) -> str:
+    """An evidence or note text, or the words of its removal under the retention policy."""
+    if not isinstance(value, RemovedText):
+        return value
+    if value.at is None:
+        return word("text_missing", lang)
+    return word("text_removed", lang).format(value.at.strftime("%Y-%m-%d"))
+
+
 def _item_rows(progress: Progress, lang: str) -> Table:
     state = progress.state
     table = Table(title=word("checklist", lang).format(progress.percent_done))
@@ -202,7 +218,7 @@ def _item_rows(progress: Progress, lang: str) -> Table:
             Text(f"{mark} {title}"),
             Text(_name(progress.names, done.by, lang)),
             Text(done.at.strftime("%Y-%m-%d %H:%M")),
-            Text(done.evidence or done.reason or ""),
+            Text(_kept(done.evidence, lang) if done.evidence else done.reason or ""),
         )
     return table
 
@@ -247,7 +263,7 @@ def progress_view(progress: Progress, lang: str) -> RenderableType:
 
 def _details(record: EventRecord) -> str:
     return ", ".join(
-        f"{k}={v}" for k, v in record.payload.items() if v not in (None, [], "", False)
+        f"{k}={v}" for k, v in readable_payload(record).items() if v not in (None, [], "", False)
     )
 
 

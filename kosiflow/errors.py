@@ -13,6 +13,7 @@
     ├── IdempotencyMismatch(key)                      → CLI exit 2 / HTTP 422
     ├── PermissionDenied(actor, action)               → HTTP 403
     └── StoreError                                    → HTTP 500 / 503
+        ├── StoreUnavailable(outcome_unknown)         (a command is retried, then HTTP 503)
         ├── DefinitionChanged(workflow_id, version)
         └── HistoryCorrupted(initiative_id, seq, problem)
 
@@ -126,6 +127,16 @@ class PermissionDenied(KosiflowError):
 
 class StoreError(KosiflowError):
     """The database failed or holds something it must not."""
+
+
+class StoreUnavailable(StoreError):
+    """The database failed for a passing reason: a serialization failure, a deadlock, a lost
+    connection or none to be had. Nothing was written, unless ``outcome_unknown``: the
+    connection was lost while committing, so the transaction may or may not have committed."""
+
+    def __init__(self, message: str, *, outcome_unknown: bool = False) -> None:
+        self.outcome_unknown = outcome_unknown
+        super().__init__(message)
 
 
 class DefinitionChanged(StoreError):

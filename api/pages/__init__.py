@@ -1,6 +1,7 @@
-"""The HTML pages (server-rendered, no JavaScript): sign-in, dashboard, one initiative with its
-forms, its history and audit report, a workflow described, phase statistics. ``install(app)``
-adds them and their stylesheet to the application."""
+"""The HTML pages (server-rendered, working without JavaScript; ``static/live.js`` keeps the
+dashboard and an initiative's page up to date where it runs): sign-in, dashboard, one initiative
+with its forms, its history and audit report, a workflow described, phase statistics.
+``install(app)`` adds them and their static files to the application."""
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -10,6 +11,7 @@ from api.pages import (
     dashboard,
     history,
     initiative,
+    live,
     login,
     report,
     statistics,
@@ -22,6 +24,7 @@ __all__ = ["install"]
 
 def install(app: FastAPI) -> None:
     """Serve the pages under ``/`` and their static files under ``/static``."""
-    for module in (login, dashboard, initiative, history, actions, workflow, statistics, report):
+    modules = (login, dashboard, initiative, history, actions, workflow, statistics, report, live)
+    for module in modules:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from api.deps import ServicesDep
+from api.live_stream import live_position
 from api.pages.errors import FormProblem
 from api.pages.fields import describe, optional_text, required_text
 from api.pages.rendering import render
@@ -148,6 +149,9 @@ def _show(
     status: int = 200,
     problems: Sequence[str] = (),
 ) -> Response:
+    # Where the page's stream of changes begins: taken before the rows are read, so that a
+    # change between the two comes again rather than never (only a GET page stays live).
+    live = f"/live?after={live_position(request)}" if request.method == "GET" else None
     return render(
         request,
         "dashboard.html",
@@ -159,6 +163,7 @@ def _show(
         view=dashboard_view(services, viewer, filters, page, lang),
         problems=problems,
         current="dashboard",
+        live_stream=live,
     )
 
 

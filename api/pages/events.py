@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from api.pages.formats import Evidence, evidence, person
+from api.pages.formats import Evidence, evidence_of, kept, person
 from api.pages.wording import Wording
 from kosiflow.definition import Definition
 from kosiflow.engine import Event
@@ -19,6 +19,8 @@ from kosiflow.engine.events import (
     ParticipantAdded,
     PhaseChanged,
     PhaseOverdue,
+    Text,
+    TextsRemoved,
     WorkflowMigrated,
 )
 
@@ -39,10 +41,11 @@ class Described:
 class _Words(Wording):
     """The workflow's words (:class:`Wording`) and the details people wrote beside an event."""
 
-    def detail(self, key: str, value: str | None, *, link: bool = False) -> tuple[Detail, ...]:
+    def detail(self, key: str, value: Text | None, *, link: bool = False) -> tuple[Detail, ...]:
+        """A person's words beside an event (a removed text as the words of its removal)."""
         if value is None:
             return ()
-        shown = evidence(value) if link else Evidence(value, None)
+        shown = evidence_of(value, self.lang) if link else Evidence(kept(value, self.lang), None)
         return (Detail(self.text(f"detail.{key}"), shown),)
 
 
@@ -73,8 +76,21 @@ def _phase_changed(event: PhaseChanged, w: _Words) -> Described:
     return Described(sentence, w.detail("reason", event.reason) + w.detail("cause", cause))
 
 
-def _upkeep_event(event: PhaseOverdue | WorkflowMigrated, w: _Words) -> Described:
-    """What kosiflow's upkeep recorded: a deadline passed, a move to another workflow version."""
+def _texts_removed(event: TextsRemoved, w: _Words) -> Described:
+    note = w.text("detail.note")
+    labels = {"evidence": w.text("detail.evidence"), "note": note, "text": note}
+    texts = ", ".join(
+        w.text("event.removed_text", field=labels.get(field, field), seq=seq)
+        for seq, field in event.removed
+    )
+    return Described(w.text("event.texts_removed", count=len(event.removed), texts=texts), ())
+
+
+def _upkeep_event(event: PhaseOverdue | WorkflowMigrated | TextsRemoved, w: _Words) -> Described:
+    """What kosiflow's upkeep recorded: a deadline passed, a move to another workflow version,
+    texts removed under the retention policy."""
+    if isinstance(event, TextsRemoved):
+        return _texts_removed(event, w)
     if isinstance(event, PhaseOverdue):
         return Described(
             w.text("event.overdue", phase=w.phase(event.phase), days=event.max_days), ()
@@ -117,5 +133,5 @@ def describe_event(
             return Described(w.text("event.resumed"), w.detail("reason", event.reason))
         case NoteAdded():
             return Described(w.text("event.noted"), w.detail("note", event.text))
-        case PhaseOverdue() | WorkflowMigrated():
+        case PhaseOverdue() | WorkflowMigrated() | TextsRemoved():
             return _upkeep_event(event, w)

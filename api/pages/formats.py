@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from api.pages.texts import translate
-from kosiflow.engine import SYSTEM_ACTOR
+from kosiflow.engine import SYSTEM_ACTOR, RemovedText
+from kosiflow.engine.events import Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,23 @@ def evidence(text: str) -> Evidence:
         return Evidence(text, None)
     is_web = parts.scheme.lower() in {"http", "https"} and bool(parts.netloc)
     return Evidence(text, value if is_web and " " not in value else None)
+
+
+def kept(value: Text, lang: str) -> str:
+    """An evidence or note text as shown: itself, or the words of its removal (with the date
+    it was removed under the retention policy)."""
+    if not isinstance(value, RemovedText):
+        return value
+    if value.at is None:
+        return translate(lang, "text.missing")
+    return translate(lang, "text.removed", date=when(value.at, lang).text)
+
+
+def evidence_of(value: Text, lang: str) -> Evidence:
+    """Evidence as :func:`evidence` shows it; once removed, the words of its removal."""
+    if isinstance(value, RemovedText):
+        return Evidence(kept(value, lang), None)
+    return evidence(value)
 
 
 def person(names: Mapping[str, str], person_id: str, lang: str) -> str:

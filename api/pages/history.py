@@ -1,10 +1,12 @@
 """``GET /initiatives/{id}/history``: the auditor's timeline, phase visits with durations, the
-hash-chain check, and the history as a download (JSON Lines or CSV)."""
+hash-chain check, what changed between two moments (``?from=…&to=…``), and the history as a
+download (JSON Lines or CSV)."""
 
 from dataclasses import dataclass
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from api.deps import ServicesDep
@@ -14,7 +16,7 @@ from api.pages.rendering import download_headers, render
 from api.pages.routing import PageRoute
 from api.pages.session import LangDep, ViewerDep
 from api.pages.texts import translate
-from kosiflow.services import Timeline
+from kosiflow.services import Services, Timeline
 from kosiflow.services.exports import EXPORT_MEDIA_TYPES, export_lines
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -114,19 +116,92 @@ def history_view(timeline: Timeline, lang: str) -> HistoryView:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeLine:
+    sentence: str
+    seqs: tuple[int, ...]
+    """The events that prove it (links to them in the timeline)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompareView:
+    """The "compare two moments" form as filled in, and what it found (or what was wrong)."""
+
+    since: str
+    until: str
+    problem: str | None = None
+    problem_field: str | None = None
+    heading: str | None = None
+    changes: tuple[ChangeLine, ...] = ()
+
+
+class _BadMoment(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _page_moment(field: str, text: str, lang: str) -> datetime:
+    """A moment typed into the form: ISO 8601; without an offset it is UTC (the form says so)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise _BadMoment(field, translate(lang, "compare.bad_moment", value=text)) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def compare_view(
+    services: Services, initiative_id: str, since: str | None, until: str | None, lang: str
+) -> CompareView | None:
+    """The changes between the moments of the form (None when it was not sent)."""
+    if since is None and until is None:
+        return None
+    since, until = since or "", until or ""
+    try:
+        first = _page_moment("from", since, lang)
+        second = _page_moment("to", until, lang) if until.strip() else None
+        if second is not None and first > second:
+            raise _BadMoment("from", translate(lang, "compare.order"))
+    except _BadMoment as bad:
+        return CompareView(since, until, problem=bad.message, problem_field=bad.field)
+    found = services.diff(initiative_id, first, second)
+    heading = translate(
+        lang,
+        "compare.result",
+        since=when(found.since, lang).text,
+        until=when(found.until, lang).text,
+    )
+    changes = tuple(
+        ChangeLine(said, change.seqs)
+        for change, said in zip(found.changes, found.sentences(lang), strict=True)
+    )
+    return CompareView(since, until, heading=heading, changes=changes)
+
+
 @router.get("/initiatives/{initiative_id}/history")
 def history(
-    initiative_id: str, request: Request, services: ServicesDep, viewer: ViewerDep, lang: LangDep
+    initiative_id: str,
+    request: Request,
+    services: ServicesDep,
+    viewer: ViewerDep,
+    lang: LangDep,
+    since: Annotated[str | None, Query(alias="from", max_length=64)] = None,
+    until: Annotated[str | None, Query(alias="to", max_length=64)] = None,
 ) -> Response:
-    """Every event in words, phase visits with durations, and whether the hash chain holds."""
+    """Every event in words, phase visits with durations, whether the hash chain holds, and
+    what changed between two moments (the form "compare two moments", sent by GET)."""
     view = history_view(services.timeline(initiative_id), lang)
+    compare = compare_view(services, initiative_id, since, until, lang)
     return render(
         request,
         "history.html",
         lang=lang,
         viewer=viewer,
         title=translate(lang, "history.title", title=view.title),
+        status=422 if compare is not None and compare.problem else 200,
         view=view,
+        compare=compare,
         current="history",
     )
 

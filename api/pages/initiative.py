@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from markupsafe import Markup
 
 from api.deps import ServicesDep
-from api.pages.formats import Evidence, When, duration, evidence, person, when
+from api.pages.formats import Evidence, When, duration, evidence_of, kept, person, when
 from api.pages.rendering import render, style_hashes
 from api.pages.routing import PageRoute
 from api.pages.session import LangDep, Viewer, ViewerDep
@@ -132,8 +132,8 @@ def _checklist(progress: Progress, actions: AllowedActions, lang: str) -> tuple[
                 status_text=translate(lang, f"item.{status}"),
                 by=None if done is None else person(progress.names, done.by, lang),
                 at=None if done is None else when(done.at, lang),
-                evidence=evidence(done.evidence) if done and done.evidence else None,
-                note=None if done is None else done.note,
+                evidence=evidence_of(done.evidence, lang) if done and done.evidence else None,
+                note=None if done is None or done.note is None else kept(done.note, lang),
                 reason=None if done is None else done.reason,
                 evidence_required=item.evidence == "required",
                 can_tick=item.id in actions.tick,
@@ -245,6 +245,10 @@ def show_initiative(
         view=view,
         problems=problems,
         current="initiative",
+        # Changes after the version shown (only a GET page stays live, see static/live.js).
+        live_stream=f"/initiatives/{view.id}/live?after={view.version}"
+        if request.method == "GET"
+        else None,
     )
 
 

@@ -50,6 +50,9 @@ SECURITY_HEADERS = {
 }
 """No scripts at all, styles only from our own stylesheet (and inline styles a page names by
 hash), forms only to ourselves."""
+_LIVE_SOURCES = "; script-src 'self'; connect-src 'self'"
+"""A live page also runs our own ``static/live.js`` (no inline script) and lets it read this
+site (its stream and the page again)."""
 
 
 def download_headers(filename: str) -> dict[str, str]:
@@ -105,14 +108,16 @@ def render(
     problems: Sequence[str] = (),
     current: str | None = None,
     style_hashes: Sequence[str] = (),
+    live_stream: str | None = None,
     **view: Any,
 ) -> HTMLResponse:
     """The page ``template`` filled with ``view``, in ``lang``, framed by header and footer.
 
     ``here`` is the address of the page as a GET (defaults to the request's path); the language
     switch links to it. ``problems`` are shown at the top, ``current`` marks the navigation's
-    entry of the page, ``style_hashes`` allow its inline ``<style>`` elements. A flash message
-    waiting in its cookie is shown once.
+    entry of the page, ``style_hashes`` allow its inline ``<style>`` elements. A page given
+    ``live_stream`` (the address of its stream of changes) loads ``static/live.js``, which
+    keeps it up to date. A flash message waiting in its cookie is shown once.
     """
     flash_key = request.cookies.get(FLASH_COOKIE) if request.method == "GET" else None
     context = {
@@ -125,13 +130,15 @@ def render(
         "problems": problems,
         "current": current,
         "flash": translate(lang, flash_key) if flash_key and _is_flash(flash_key) else None,
+        "live_stream": live_stream,
         **view,
     }
     response = HTMLResponse(ENVIRONMENT.get_template(template).render(context), status)
     response.headers.update(SECURITY_HEADERS)
-    if style_hashes:
+    if style_hashes or live_stream:
         styles = "".join(f" {source}" for source in style_hashes)
-        response.headers["Content-Security-Policy"] = _POLICY.format(styles=styles)
+        policy = _POLICY.format(styles=styles) + (_LIVE_SOURCES if live_stream else "")
+        response.headers["Content-Security-Policy"] = policy
     remember_language(request, response)
     if flash_key is not None:
         response.delete_cookie(FLASH_COOKIE, path="/", secure=is_https(request))

@@ -5,7 +5,7 @@ in words, and whether the hash chain holds — all from one :class:`Timeline`.""
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from api.pages.formats import Evidence, When, evidence, person, when
+from api.pages.formats import Evidence, When, evidence_of, kept, person, when
 from api.pages.history import HistoryView, history_view
 from api.pages.wording import Wording
 from kosiflow.engine import Event
@@ -134,7 +134,7 @@ def _approvals(timeline: Timeline, w: Wording) -> tuple[ApprovalRow, ...]:
             step=w.trigger(event.trigger),
             role=w.role(event.role),
             phase=w.phase(event.phase),
-            note=event.note,
+            note=None if event.note is None else kept(event.note, w.lang),
             withdrawn_by=voided.get(seq),
         )
         for event, seq, at, who in _told(timeline, w.lang)
@@ -150,7 +150,7 @@ def _evidence(timeline: Timeline, w: Wording) -> tuple[EvidenceRow, ...]:
             who=who,
             phase=w.phase(event.phase),
             item=w.item(event.phase, event.item),
-            evidence=evidence(event.evidence),
+            evidence=evidence_of(event.evidence, w.lang),
         )
         for event, seq, at, who in _told(timeline, w.lang)
         if isinstance(event, ItemTicked) and event.evidence is not None

@@ -20,6 +20,16 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "de": "kosiflow — Abläufe kommunaler Labore sozialer Innovation",
     },
     "problems.title": {"en": "That did not work", "de": "Das hat nicht geklappt"},
+    "live.updated": {
+        "en": "Updated with the latest changes at {time}.",
+        "de": "Um {time} mit den neuesten Änderungen aktualisiert.",
+    },
+    "live.waiting": {
+        "en": "There are new changes; this part updates once you leave the field you are "
+        "typing in (what you typed stays).",
+        "de": "Es gibt neue Änderungen; dieser Teil wird aktualisiert, sobald Sie das Feld "
+        "verlassen, in das Sie gerade schreiben (Ihre Eingabe bleibt erhalten).",
+    },
     "form.optional": {"en": "optional", "de": "optional"},
     # -- sign-in ------------------------------------------------------------------------------
     "login.title": {"en": "Sign in", "de": "Anmelden"},
@@ -287,6 +297,33 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "visits.on_hold": {"en": "Of which on hold", "de": "Davon pausiert"},
     "visits.still_there": {"en": "still in this phase", "de": "noch in dieser Phase"},
     "visits.ended_here": {"en": "ended here", "de": "hier beendet"},
+    "compare.title": {"en": "Compare two moments", "de": "Zwei Zeitpunkte vergleichen"},
+    "compare.intro": {
+        "en": "What changed between two moments, in words, each with the events that prove it.",
+        "de": "Was sich zwischen zwei Zeitpunkten geändert hat, in Worten, jeweils mit den "
+        "Ereignissen, die es belegen.",
+    },
+    "compare.from": {"en": "From (UTC)", "de": "Von (UTC)"},
+    "compare.to": {"en": "To (UTC)", "de": "Bis (UTC)"},
+    "compare.moment_help": {
+        "en": "e.g. 2026-05-01T12:00, or with an offset: 2026-05-01T14:00+02:00",
+        "de": "z. B. 2026-05-01T12:00, oder mit Zeitzone: 2026-05-01T14:00+02:00",
+    },
+    "compare.to_help": {"en": "Empty: now.", "de": "Leer: jetzt."},
+    "compare.submit": {"en": "Compare", "de": "Vergleichen"},
+    "compare.result": {
+        "en": "From {since} to {until}:",
+        "de": "Von {since} bis {until}:",
+    },
+    "compare.evidence": {"en": "Events:", "de": "Ereignisse:"},
+    "compare.bad_moment": {
+        "en": "“{value}” is not a date and time (e.g. 2026-05-01T12:00).",
+        "de": "„{value}“ ist kein Zeitpunkt (z. B. 2026-05-01T12:00).",
+    },
+    "compare.order": {
+        "en": "“From” must not be later than “to”.",
+        "de": "„Von“ darf nicht nach „bis“ liegen.",
+    },
     "timeline.title": {"en": "Every event", "de": "Alle Ereignisse"},
     "timeline.hash": {"en": "Hash:", "de": "Hash:"},
     "export.title": {"en": "Download", "de": "Herunterladen"},
@@ -333,6 +370,19 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "event.migrated": {
         "en": "Moved to version {version} of the workflow; now in “{phase}”.",
         "de": "In Version {version} des Ablaufs überführt; jetzt in „{phase}“.",
+    },
+    "event.texts_removed": {
+        "en": "Removed {count} text(s) under the retention policy: {texts}.",
+        "de": "{count} Text(e) gemäß der Aufbewahrungsregel gelöscht: {texts}.",
+    },
+    "event.removed_text": {"en": "{field} of event #{seq}", "de": "{field} aus Ereignis #{seq}"},
+    "text.removed": {
+        "en": "removed under the retention policy on {date}",
+        "de": "gemäß der Aufbewahrungsregel gelöscht am {date}",
+    },
+    "text.missing": {
+        "en": "missing, though no removal under the retention policy is recorded",
+        "de": "fehlt, ohne dass eine Löschung gemäß der Aufbewahrungsregel verzeichnet ist",
     },
     # -- one workflow, described --------------------------------------------------------------
     "nav.statistics": {"en": "Statistics", "de": "Statistik"},

@@ -1,4 +1,8 @@
-"""The writes on one initiative. Each answers the progress after it, with the new ETag."""
+"""The writes on one initiative. Each answers the progress after it, with the new ETag.
+
+The routes are `async`: `Write.perform` hands the command to the group commit on SQLite (or
+to the thread pool on PostgreSQL), never blocking the event loop.
+"""
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -117,15 +121,15 @@ class NoteIn(_In):
 
 
 @router.post("/checklist/{item}", response_model=ProgressOut, responses=_RESPONSES)
-def tick(
+async def tick(
     initiative_id: str,
     item: str,
     body: TickIn,
     write: WriteDep,
 ) -> Response:
     """Tick a checklist item of the current phase."""
-    return write.answer(
-        write.services.tick(
+    return await write.perform(
+        lambda: write.services.tick(
             initiative_id,
             item,
             write.actor,
@@ -137,102 +141,108 @@ def tick(
 
 
 @router.delete("/checklist/{item}", response_model=ProgressOut, responses=_RESPONSES)
-def reopen(
+async def reopen(
     initiative_id: str,
     item: str,
     body: ReopenIn,
     write: WriteDep,
 ) -> Response:
     """Reopen a done or waived item (sign-offs that depended on it are withdrawn)."""
-    return write.answer(
-        write.services.reopen(initiative_id, item, body.reason, write.actor, **write.options)
+    return await write.perform(
+        lambda: write.services.reopen(
+            initiative_id, item, body.reason, write.actor, **write.options
+        )
     )
 
 
 @router.post("/checklist/{item}/waiver", response_model=ProgressOut, responses=_RESPONSES)
-def waive(
+async def waive(
     initiative_id: str,
     item: str,
     body: WaiverIn,
     write: WriteDep,
 ) -> Response:
     """Waive an item that the workflow lets the caller's role waive, with the reason why."""
-    return write.answer(
-        write.services.waive(initiative_id, item, body.reason, write.actor, **write.options)
+    return await write.perform(
+        lambda: write.services.waive(initiative_id, item, body.reason, write.actor, **write.options)
     )
 
 
 @router.post("/approvals", response_model=ProgressOut, responses=_RESPONSES)
-def approve(
+async def approve(
     initiative_id: str,
     body: ApprovalIn,
     write: WriteDep,
 ) -> Response:
     """Sign off a gate (a step that needs approvals) for one of your roles."""
-    return write.answer(
-        write.services.approve(
+    return await write.perform(
+        lambda: write.services.approve(
             initiative_id, body.trigger, write.actor, role=body.role, **write.options
         )
     )
 
 
 @router.post("/participants", status_code=201, response_model=ProgressOut, responses=_CREATED)
-def add_participant(
+async def add_participant(
     initiative_id: str,
     body: ParticipantIn,
     write: WriteDep,
 ) -> Response:
     """Add a participant and the sector they bring (their name stays outside the history)."""
-    return write.answer(
-        write.services.add_participant(
+    return await write.perform(
+        lambda: write.services.add_participant(
             initiative_id, body.name, body.role, write.actor, contact=body.contact, **write.options
         )
     )
 
 
 @router.post("/transitions", response_model=ProgressOut, responses=_RESPONSES)
-def fire(
+async def fire(
     initiative_id: str,
     body: TransitionIn,
     write: WriteDep,
 ) -> Response:
     """Take a step to another phase; 409 lists every blocker."""
-    return write.answer(
-        write.services.fire(
+    return await write.perform(
+        lambda: write.services.fire(
             initiative_id, body.trigger, write.actor, reason=body.reason, **write.options
         )
     )
 
 
 @router.post("/hold", response_model=ProgressOut, responses=_RESPONSES)
-def hold(
+async def hold(
     initiative_id: str,
     body: HoldIn,
     write: WriteDep,
 ) -> Response:
     """Put the initiative on hold; nothing changes until it is resumed."""
-    return write.answer(
-        write.services.hold(initiative_id, body.reason, write.actor, **write.options)
+    return await write.perform(
+        lambda: write.services.hold(initiative_id, body.reason, write.actor, **write.options)
     )
 
 
 @router.post("/resume", response_model=ProgressOut, responses=_RESPONSES)
-def resume(
+async def resume(
     initiative_id: str,
     body: ResumeIn,
     write: WriteDep,
 ) -> Response:
     """Resume an initiative on hold."""
-    return write.answer(
-        write.services.resume(initiative_id, write.actor, reason=body.reason, **write.options)
+    return await write.perform(
+        lambda: write.services.resume(
+            initiative_id, write.actor, reason=body.reason, **write.options
+        )
     )
 
 
 @router.post("/notes", response_model=ProgressOut, responses=_RESPONSES)
-def note(
+async def note(
     initiative_id: str,
     body: NoteIn,
     write: WriteDep,
 ) -> Response:
     """Add a note to the history."""
-    return write.answer(write.services.note(initiative_id, body.text, write.actor, **write.options))
+    return await write.perform(
+        lambda: write.services.note(initiative_id, body.text, write.actor, **write.options)
+    )

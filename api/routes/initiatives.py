@@ -17,10 +17,12 @@ from api.deps import (
 )
 from api.limits import MAX_LENGTHS
 from api.problems import problem_responses
+from api.progress_cache import note_answer
 from api.views import ProgressOut, after_write, show
 from kosiflow.errors import HistoryCorrupted
 from kosiflow.services import Page
 from kosiflow.store import EventRecord, Projection
+from kosiflow.store.texts import readable_payload
 
 router = APIRouter(prefix="/initiatives", tags=["initiatives"])
 
@@ -151,7 +153,12 @@ class EventOut(BaseModel):
     schema_version: int
     actor: str = Field(description="Pseudonymous person id, or 'system'.")
     at: datetime
-    payload: dict[str, JsonValue]
+    payload: dict[str, JsonValue] = Field(
+        description="The event's fields. From schema version 2 on, evidence and notes are "
+        "kept outside the hashed payload, which holds a salted SHA-256 commitment to each (the "
+        "export carries both): here they are put back. A text removed under the retention "
+        "policy is null, with `<field>_removed_at` saying when."
+    )
     prev_hash: str
     hash: str
 
@@ -177,7 +184,7 @@ class HistoryPageOut(BaseModel):
                 schema_version=e.schema_version,
                 actor=e.actor,
                 at=e.at,
-                payload=dict(e.payload),
+                payload=readable_payload(e),
                 prev_hash=e.prev_hash,
                 hash=e.hash,
             )
@@ -284,6 +291,7 @@ async def get_initiative(
     services: ServicesDep,
     actor: ActorDep,
     lang: LangDep,
+    request: Request,
     response: Response,
     at: Annotated[
         datetime | None,
@@ -299,8 +307,11 @@ async def get_initiative(
     if at is not None:
         moment = at
         progress = await quick_read(services, lambda: services.progress_at(initiative_id, moment))
-    else:
-        progress = await quick_read(services, lambda: services.progress(initiative_id, actor))
+        return show(progress, lang, response)
+    progress = await quick_read(services, lambda: services.progress(initiative_id, actor))
+    # The fast path sends this answer again while version, names, roles and language stay
+    # the same (api/progress_cache.py): the answer must depend on nothing else.
+    note_answer(request, progress, actor, lang)
     return show(progress, lang, response)
 
 

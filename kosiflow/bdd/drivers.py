@@ -26,6 +26,7 @@ from kosiflow.engine import (
 )
 from kosiflow.errors import BadInput
 from kosiflow.services import CommandResult, Progress, Services, WriteOptions
+from kosiflow.store.texts import readable_payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +223,7 @@ class EngineDriver:
 
     def history(self, initiative_id: str) -> list[HistoryEntry]:
         return [
-            HistoryEntry(r.seq, r.type, r.actor, dict(r.payload))
+            HistoryEntry(r.seq, r.type, r.actor, readable_payload(r))
             for r in self.services.history(initiative_id)
         ]
 

@@ -5,7 +5,17 @@ Exit codes: 0 done, 1 refused or conflict (every reason printed), 2 bad input.
 
 from __future__ import annotations
 
-from kosiflow.cli import admin, audit, initiatives, lifecycle, report, serve, specs, subscriptions
+from kosiflow.cli import (
+    admin,
+    audit,
+    initiatives,
+    lifecycle,
+    report,
+    retention,
+    serve,
+    specs,
+    subscriptions,
+)
 from kosiflow.cli.app import app
 
 __all__ = ["app", "main"]
@@ -15,6 +25,7 @@ _COMMANDS = (
     initiatives,
     lifecycle,
     report,
+    retention,
     serve,
     specs,
     subscriptions,

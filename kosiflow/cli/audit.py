@@ -32,6 +32,7 @@ from kosiflow.services import utc_now
 from kosiflow.services.exports import EXPORT_FORMATS, export_lines, read_export
 from kosiflow.services.heads import heads_document, read_heads_document
 from kosiflow.store import EventRecord
+from kosiflow.store.texts import readable_payload
 
 
 @app.command()
@@ -53,7 +54,7 @@ def history(
                     "schema_version": r.schema_version,
                     "actor": r.actor,
                     "at": r.at.isoformat(),
-                    "payload": dict(r.payload),
+                    "payload": readable_payload(r),
                     "prev_hash": r.prev_hash,
                     "hash": r.hash,
                 }
@@ -74,10 +75,11 @@ def verify(
 
     def work(s: Settings) -> int:
         services = s.services()
-        ids = [initiative] if initiative else services.initiative_ids()
+        results = (
+            [(initiative, services.verify(initiative))] if initiative else services.verify_all()
+        )
         broken = 0
-        for initiative_id in ids:
-            result = services.verify(initiative_id)
+        for initiative_id, result in results:
             if result.ok:
                 out.print(f"{initiative_id}: ok ({result.events_checked} events)")
             else:

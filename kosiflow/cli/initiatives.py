@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from datetime import datetime
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from kosiflow import console as show
 from kosiflow.cli.app import (
@@ -20,8 +23,9 @@ from kosiflow.cli.app import (
     run,
     write,
 )
+from kosiflow.engine import InitiativeState
 from kosiflow.errors import BadInput
-from kosiflow.services import CommandResult
+from kosiflow.services import CommandResult, Diff
 
 # -- initiatives -----------------------------------------------------------------------------------
 
@@ -82,12 +86,12 @@ def print_status(
     out.print(show.status_table(projections, definitions, settings.lang))
 
 
-def _moment(text: str) -> datetime:
+def _moment(text: str, option: str = "--at") -> datetime:
     """An ISO 8601 time with its offset (``2026-05-01T12:00:00Z``)."""
     try:
         return datetime.fromisoformat(text)
     except ValueError:
-        raise BadInput("--at", f"{text!r} is no ISO 8601 time, e.g. 2026-05-01T12:00:00Z") from None
+        raise BadInput(option, f"{text!r} is no ISO 8601 time, e.g. 2026-05-01T12:00:00Z") from None
 
 
 @app.command("show")
@@ -110,6 +114,66 @@ def show_initiative(
         out.print(show.progress_view(services.progress(initiative, actor), s.lang))
 
     run(ctx, work)
+
+
+@app.command("diff")
+def diff_moments(
+    ctx: typer.Context,
+    initiative: IdArg,
+    since: Annotated[str, typer.Option("--from", help="The first moment (ISO 8601 with offset).")],
+    until: Annotated[
+        str | None, typer.Option("--to", help="The second moment (default: now).")
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="de or en (default: the global --lang).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of sentences.")] = False,
+) -> None:
+    """What changed between two moments, in sentences, each with the events that prove it."""
+
+    def work(s: Settings) -> None:
+        language = s.lang if lang is None else lang
+        if language not in ("de", "en"):
+            raise BadInput("--lang", f"{language!r} is not one of: de, en")
+        found = s.services().diff(
+            initiative,
+            _moment(since, "--from"),
+            None if until is None else _moment(until, "--to"),
+            fields=("--from", "--to"),
+        )
+        if as_json:
+            sys.stdout.write(json.dumps(found.as_json(language), ensure_ascii=False) + "\n")
+        else:
+            _print_diff(found, language)
+
+    run(ctx, work)
+
+
+_DIFF_WORDS = {
+    "en": {"versions": "version {a} → {b}", "none": "not yet"},
+    "de": {"versions": "Version {a} → {b}", "none": "noch nicht"},
+}
+
+
+def _print_diff(found: Diff, lang: str) -> None:
+    """Title, both moments with version and phase, then each change with its evidence (the
+    seq numbers of the events that make it up)."""
+    words = _DIFF_WORDS[lang]
+
+    def phase(state: InitiativeState) -> str:
+        if not state.is_created:
+            return words["none"]
+        d = state.definition
+        return d.phase(state.phase).title.in_(lang) if d.has_phase(state.phase) else state.phase
+
+    head = Text.assemble((found.title, "bold"), f"  [{found.initiative_id}]\n")
+    head.append(f"{found.since.isoformat()} → {found.until.isoformat()}: ")
+    head.append(words["versions"].format(a=found.before.version, b=found.after.version))
+    head.append(f", {phase(found.before)} → {phase(found.after)}")
+    out.print(head)
+    for change, said in zip(found.changes, found.sentences(lang), strict=True):
+        seqs = ", ".join(f"#{seq}" for seq in change.seqs)
+        out.print(Text.assemble(f"  • {said}", (f"  ({seqs})" if seqs else "", "dim")))
 
 
 @app.command()

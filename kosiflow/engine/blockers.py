@@ -6,7 +6,7 @@ params, with ids turned into the workflow's own titles in the sentence's languag
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from kosiflow.definition.model import Definition
@@ -229,8 +229,33 @@ def _fill(definition: Definition, code: str, params: Mapping[str, str | int], la
     return _MESSAGES[code][lang].format(**values)
 
 
+class _Sentences(Mapping[str, str]):
+    """A blocker's sentence in every language kosiflow speaks, each written when first read:
+    an answer needs one language, and the progress view lists every blocker of every step."""
+
+    __slots__ = ("_code", "_definition", "_params", "_written")
+
+    def __init__(self, definition: Definition, code: str, params: Mapping[str, str | int]) -> None:
+        self._definition = definition
+        self._code = code
+        self._params = params
+        self._written: dict[str, str] = {}
+
+    def __getitem__(self, lang: str) -> str:
+        written = self._written.get(lang)
+        if written is None:
+            if lang not in LANGUAGES:
+                raise KeyError(lang)
+            written = self._written[lang] = _fill(self._definition, self._code, self._params, lang)
+        return written
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+
 def blocker(definition: Definition, code: str, **params: str | int) -> Blocker:
     """A blocker with its sentences in every language kosiflow speaks."""
-    return Blocker(
-        code, params, {lang: _fill(definition, code, params, lang) for lang in LANGUAGES}
-    )
+    return Blocker(code, params, _Sentences(definition, code, params))

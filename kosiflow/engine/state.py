@@ -29,6 +29,9 @@ from kosiflow.engine.events import (
     PhaseChanged,
     PhaseOverdue,
     Recorded,
+    RemovedText,
+    Text,
+    TextsRemoved,
     WorkflowMigrated,
 )
 from kosiflow.errors import StoreError
@@ -46,8 +49,8 @@ class ItemState:
     status: ItemStatus
     by: str
     at: datetime
-    evidence: str | None = None
-    note: str | None = None
+    evidence: Text | None = None
+    note: Text | None = None
     reason: str | None = None
     as_json: Mapping[str, Any] = field(init=False, repr=False, compare=False)
     """Its projection, built once: states share items, so each is encoded only once."""
@@ -57,22 +60,39 @@ class ItemState:
             "status": self.status,
             "by": self.by,
             "at": self.at.isoformat(),
-            "evidence": self.evidence,
-            "note": self.note,
+            **_text_json("evidence", self.evidence),
+            **_text_json("note", self.note),
             "reason": self.reason,
         }
         object.__setattr__(self, "as_json", as_json)
+
+
+def _text_json(name: str, value: Text | None) -> dict[str, Any]:
+    """A text in the projection: itself; once removed, null and ``<name>_removed_at`` (only
+    then, so that projections stored before retention existed equal their fold)."""
+    if isinstance(value, RemovedText):
+        return {name: None, f"{name}_removed_at": _time(value.at)}
+    return {name: value}
+
+
+def _text_of(data: Mapping[str, Any], name: str) -> Text | None:
+    """The inverse of :func:`_text_json`."""
+    removed = f"{name}_removed_at"
+    if removed in data:
+        return RemovedText(_parse_time(data[removed]))
+    text: str | None = data[name]
+    return text
 
 
 @dataclass(frozen=True, slots=True)
 class Approval:
     by: str
     at: datetime
-    note: str | None = None
+    note: Text | None = None
     as_json: Mapping[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        as_json = {"by": self.by, "at": self.at.isoformat(), "note": self.note}
+        as_json = {"by": self.by, "at": self.at.isoformat(), **_text_json("note", self.note)}
         object.__setattr__(self, "as_json", as_json)
 
 
@@ -238,6 +258,8 @@ def _changes(  # noqa: C901 -- one case per event
             return {"overdue_since": datetime.fromisoformat(e.overdue_since)}
         case WorkflowMigrated():
             return _migrated(state, e, definitions)
+        case TextsRemoved():
+            return {}  # the events read their texts as removed already
 
 
 _STATE_FIELDS = tuple(f.name for f in fields(InitiativeState))
@@ -344,15 +366,15 @@ def state_from_json(
                 v["status"],
                 v["by"],
                 datetime.fromisoformat(v["at"]),
-                v["evidence"],
-                v["note"],
+                _text_of(v, "evidence"),
+                _text_of(v, "note"),
                 v["reason"],
             )
             for k, v in data["checklist"].items()
         },
         approvals={
             trigger: {
-                role: Approval(a["by"], datetime.fromisoformat(a["at"]), a["note"])
+                role: Approval(a["by"], datetime.fromisoformat(a["at"]), _text_of(a, "note"))
                 for role, a in by_role.items()
             }
             for trigger, by_role in data["approvals"].items()

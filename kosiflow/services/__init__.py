@@ -10,6 +10,7 @@ from kosiflow.services.actions import AllowedActions, allowed_actions
 from kosiflow.services.audit import AuditServices
 from kosiflow.services.commands import CommandServices, WriteOptions
 from kosiflow.services.deadlines import DeadlineServices, OverdueRecorded, SweepReport
+from kosiflow.services.diff import Diff, DiffQueries
 from kosiflow.services.dispatch import Dispatcher, DispatchRound, DispatchSettings
 from kosiflow.services.migrations import MigrationPlan, MigrationServices, MigrationStep
 from kosiflow.services.overview import (
@@ -31,6 +32,7 @@ from kosiflow.services.results import (
     RebuildReport,
     utc_now,
 )
+from kosiflow.services.retention import RetentionReport, RetentionServices, RetentionSetting
 from kosiflow.services.sessions import SESSION_LIFETIME, SessionServices, SignedIn
 from kosiflow.services.statistics import PhaseStatistics
 from kosiflow.services.subscriptions import SubscriptionServices
@@ -43,6 +45,7 @@ __all__ = [
     "AuditServices",
     "Clock",
     "CommandResult",
+    "Diff",
     "DispatchRound",
     "DispatchSettings",
     "Dispatcher",
@@ -53,6 +56,8 @@ __all__ = [
     "PhaseStatistics",
     "Progress",
     "RebuildReport",
+    "RetentionReport",
+    "RetentionSetting",
     "Services",
     "SignedIn",
     "Standing",
@@ -71,11 +76,13 @@ __all__ = [
 
 class Services(
     DeadlineServices,
+    RetentionServices,
     MigrationServices,
     CommandServices,
     OverviewQueries,
     QueryServices,
     AuditServices,
+    DiffQueries,
     TimelineQueries,
     SessionServices,
     PeopleServices,

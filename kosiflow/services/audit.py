@@ -14,7 +14,13 @@ from kosiflow.services.base import ServiceBase, people_in, projection_of, record
 from kosiflow.services.heads import ChainHead, HeadFinding
 from kosiflow.services.results import Progress
 from kosiflow.services.statistics import PhaseStatistics, PhaseStatisticsBuilder
-from kosiflow.store import EventRecord, Projection, ReadUnit, verify_chain
+from kosiflow.store import (
+    EventRecord,
+    Projection,
+    ReadUnit,
+    VerifyResult,
+)
+from kosiflow.store.texts import verify_history, verify_stored_history
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,28 +67,30 @@ class AuditServices(ServiceBase):
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Iterator[EventRecord]:
-        """Every event matching the filters, initiative by initiative in seq order, streamed."""
+        """Every event matching the filters, initiative by initiative (in order of creation)
+        in seq order, streamed from one statement with flat memory."""
         with self.database.read() as unit:
-            for current in self._selected(unit, workflow_id, initiative_id):
-                for record in unit.events(current):
-                    if (since is None or record.at >= since) and (
-                        until is None or record.at < until
-                    ):
-                        yield record
-
-    def _selected(
-        self, unit: ReadUnit, workflow_id: str | None, initiative_id: str | None
-    ) -> list[str]:
-        if initiative_id is not None:
-            projection = unit.load_projection(initiative_id)
-            if projection is None:
+            if initiative_id is not None and unit.load_projection(initiative_id) is None:
                 raise NotFound("initiative", initiative_id)
-            found = [projection]
-        else:
-            found = [p for i in list(unit.initiative_ids()) if (p := unit.load_projection(i))]
-        return [
-            p.initiative_id for p in found if workflow_id is None or p.workflow_id == workflow_id
-        ]
+            records = unit.all_events(workflow_id=workflow_id, initiative_id=initiative_id)
+            if since is None and until is None:
+                yield from records
+                return
+            for record in records:
+                if (since is None or record.at >= since) and (until is None or record.at < until):
+                    yield record
+
+    def verify_all(self) -> Iterator[tuple[str, VerifyResult]]:
+        """Every initiative's hash chain checked up to the head its projection records, in
+        order of creation; streamed from one statement (one read transaction, flat memory)."""
+        with self.database.read() as unit:
+            texts_of = unit.texts_lookup()
+            for head, rows in unit.histories():
+                texts = texts_of(head.initiative_id)
+                yield (
+                    head.initiative_id,
+                    verify_stored_history(rows, texts, head_hash=head.hash, version=head.version),
+                )
 
     def import_history(self, records: Iterable[EventRecord]) -> ImportReport:
         """Store exported histories in an empty database, each verified and folded; all or
@@ -100,8 +108,9 @@ class AuditServices(ServiceBase):
         return ImportReport(initiatives, events)
 
     def _imported(self, initiative_id: str, history: list[EventRecord]) -> Projection:
-        """The fold of an imported history, after checking its chain and its workflow."""
-        check = verify_chain(history)
+        """The fold of an imported history, after checking its chain, its texts against their
+        commitments, and its workflow."""
+        check = verify_history(history)
         if not check.ok:
             raise HistoryCorrupted(initiative_id, check.first_bad_seq or 0, check.problem or "")
         created = history[0].payload
@@ -120,8 +129,7 @@ class AuditServices(ServiceBase):
     def chain_heads(self) -> list[ChainHead]:
         """Every initiative's current head (version and hash of its last event)."""
         with self.database.read() as unit:
-            found = [unit.load_projection(i) for i in list(unit.initiative_ids())]
-        return [ChainHead(p.initiative_id, p.version, p.head_hash) for p in found if p]
+            return [ChainHead(h.initiative_id, h.version, h.hash) for h in unit.heads()]
 
     def check_heads(self, heads: Iterable[ChainHead]) -> list[HeadFinding]:
         """Initiatives whose history is broken or no longer passes through its recorded head."""
@@ -139,7 +147,7 @@ class AuditServices(ServiceBase):
         if projection is None:
             return "the initiative is gone"
         history = list(unit.events(head.initiative_id))
-        check = verify_chain(history, head_hash=projection.head_hash, version=projection.version)
+        check = verify_history(history, head_hash=projection.head_hash, version=projection.version)
         if not check.ok:
             return f"the chain is broken at event {check.first_bad_seq}: {check.problem}"
         if len(history) < head.version:

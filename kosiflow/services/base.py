@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from kosiflow.catalog import WorkflowCatalog
 from kosiflow.definition import Definition
 from kosiflow.engine import (
+    TEXT_FIELDS,
+    Event,
     InitiativeState,
     Recorded,
     event_from_payload,
+    event_payload,
+    event_type,
     fold,
     state_from_json,
     state_to_json,
@@ -19,15 +24,22 @@ from kosiflow.services.state_cache import StateCache
 from kosiflow.store import (
     Database,
     EventRecord,
+    EventText,
     Projection,
 )
+from kosiflow.store.texts import readable_payload, seal
 
 
 def recorded(row: EventRecord) -> Recorded:
-    """A stored event row as the engine folds it."""
-    return Recorded(
-        row.seq, row.actor, row.at, event_from_payload(row.type, row.schema_version, row.payload)
-    )
+    """A stored event row (its texts put back) as the engine folds it."""
+    event = event_from_payload(row.type, row.schema_version, readable_payload(row))
+    return Recorded(row.seq, row.actor, row.at, event)
+
+
+def sealed(event: Event) -> tuple[dict[str, Any], dict[str, EventText]]:
+    """A new event's payload to hash, its evidence and notes replaced by commitments, and
+    those texts to store beside it (``kosiflow.store.texts``)."""
+    return seal(event_payload(event), TEXT_FIELDS.get(event_type(event), {}))
 
 
 def projection_of(state: InitiativeState, head_hash: str) -> Projection:

@@ -1,4 +1,8 @@
-"""The commands: one transaction each — load (or take the cached state), decide, append."""
+"""The commands: one transaction each — load (or take the cached state), decide, append.
+
+A transaction that fails for a passing reason (serialization failure, deadlock, lost connection)
+runs again, the command decided afresh (:mod:`kosiflow.services.retries`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypedDict, Unpack
 
 from kosiflow.engine import (
@@ -30,7 +35,6 @@ from kosiflow.engine import (
     WaiveItem,
     apply,
     decide,
-    event_payload,
     event_type,
 )
 from kosiflow.engine.events import Event, PhaseChanged
@@ -41,9 +45,12 @@ from kosiflow.errors import (
     IdempotencyMismatch,
     NotFound,
     StaleHead,
+    StoreUnavailable,
 )
-from kosiflow.services.base import ServiceBase, projection_of
+from kosiflow.services.base import ServiceBase, projection_of, sealed
+from kosiflow.services.outcomes import CommandObserver, observed
 from kosiflow.services.results import CommandResult
+from kosiflow.services.retries import Pending, retried
 from kosiflow.store import (
     NewEvent,
     WriteUnit,
@@ -84,6 +91,9 @@ def _fingerprint(key: str | None, initiative_id: str, describe: Describe) -> str
 class CommandServices(ServiceBase):
     """Every command of the engine as a use case."""
 
+    command_observer: CommandObserver | None = None
+    """Told how each command ended (:mod:`kosiflow.services.outcomes`); the API counts them."""
+
     # -- writing ---------------------------------------------------------------------------------
 
     def create(
@@ -104,17 +114,31 @@ class CommandServices(ServiceBase):
             idempotency_key, "", lambda: {"create": workflow_id, **asdict(command)}
         )
         when = self._when(at)
-        with self.database.write() as unit:
-            replayed = self._replay(unit, actor, idempotency_key, fingerprint)
-            if replayed is not None:
-                return replayed
-            if parent_id is not None and unit.load_projection(parent_id) is None:
-                raise NotFound("initiative", parent_id)
-            state = InitiativeState(str(uuid.uuid4()), definition)
-            written = self._append(unit, state, self._decided(state, command, actor), actor, when)
-            self._remember(unit, actor, idempotency_key, fingerprint, written.result)
-        self._states.put(written.state, written.head_hash)
-        return written.result
+        initiative_id = str(uuid.uuid4())  # kept by every try: a lost commit is found by it
+
+        def once(uncertain: _Written | None, pending: Pending[_Written]) -> CommandResult:
+            with self.database.write() as unit:
+                replayed = self._replay(unit, actor, idempotency_key, fingerprint)
+                if replayed is not None:
+                    return replayed
+                if uncertain is not None and self._recorded_already(unit, uncertain):
+                    return uncertain.result
+                if parent_id is not None and unit.load_projection(parent_id) is None:
+                    raise NotFound("initiative", parent_id)
+                state = InitiativeState(initiative_id, definition)
+                events = self._decided(state, command, actor)
+                try:
+                    pending.written = written = self._append(unit, state, events, actor, when)
+                except ConcurrencyConflict as exc:
+                    if uncertain is None:
+                        raise
+                    # the lost commit landed meanwhile: look it up again in the next try
+                    raise StoreUnavailable(str(exc), outcome_unknown=True) from exc
+                self._remember(unit, actor, idempotency_key, fingerprint, written.result)
+                unit.after_commit(partial(self._states.put, written.state, written.head_hash))
+            return written.result
+
+        return observed(self.command_observer, "CreateInitiative", lambda: retried(once))
 
     def add_participant(
         self,
@@ -137,7 +161,11 @@ class CommandServices(ServiceBase):
         def describe() -> Mapping[str, Any]:
             return {"participant": name, "role": role, "contact": contact}
 
-        return self._execute(initiative_id, build, describe, actor, **options)
+        return observed(
+            self.command_observer,
+            "AddParticipant",
+            lambda: self._execute(initiative_id, build, describe, actor, **options),
+        )
 
     def tick(
         self,
@@ -220,7 +248,11 @@ class CommandServices(ServiceBase):
         def describe() -> Mapping[str, Any]:
             return {type(command).__name__: asdict(command)}
 
-        return self._execute(initiative_id, lambda _: command, describe, actor, **options)
+        return observed(
+            self.command_observer,
+            type(command).__name__,
+            lambda: self._execute(initiative_id, lambda _: command, describe, actor, **options),
+        )
 
     def _execute(
         self,
@@ -235,23 +267,34 @@ class CommandServices(ServiceBase):
     ) -> CommandResult:
         fingerprint = _fingerprint(idempotency_key, initiative_id, describe)
         when = self._when(at)
-        with self.database.write() as unit:
-            replayed = self._replay(unit, actor, idempotency_key, fingerprint)
-            if replayed is not None:
-                return replayed
-            command = build(unit)
-            written = self._on_cached_state(
-                unit, initiative_id, command, actor, when, expected_version
-            )
-            if written is None:
-                state = self._load_for_update(unit, initiative_id)
-                if expected_version is not None and expected_version != state.version:
-                    raise ConcurrencyConflict(initiative_id, expected_version, state.version)
-                events = self._decided(state, command, actor)
-                written = self._append(unit, state, events, actor, when)
-            self._remember(unit, actor, idempotency_key, fingerprint, written.result)
-        self._states.put(written.state, written.head_hash)  # only once committed
-        return written.result
+
+        def once(uncertain: _Written | None, pending: Pending[_Written]) -> CommandResult:
+            with self.database.write() as unit:
+                replayed = self._replay(unit, actor, idempotency_key, fingerprint)
+                if replayed is not None:
+                    return replayed
+                if uncertain is not None:
+                    self._load_for_update(unit, initiative_id)  # waits for the lost commit
+                    if self._recorded_already(unit, uncertain):
+                        return uncertain.result
+                command = build(unit)
+                written = None
+                if uncertain is None:
+                    written = self._on_cached_state(
+                        unit, initiative_id, command, actor, when, expected_version
+                    )
+                if written is None:
+                    state = self._load_for_update(unit, initiative_id)
+                    if expected_version is not None and expected_version != state.version:
+                        raise ConcurrencyConflict(initiative_id, expected_version, state.version)
+                    events = self._decided(state, command, actor)
+                    written = self._append(unit, state, events, actor, when)
+                pending.written = written
+                self._remember(unit, actor, idempotency_key, fingerprint, written.result)
+                unit.after_commit(partial(self._states.put, written.state, written.head_hash))
+            return written.result
+
+        return retried(once)
 
     def _on_cached_state(
         self,
@@ -282,6 +325,15 @@ class CommandServices(ServiceBase):
             return self._append(unit, state, outcome, actor, when)
         except StaleHead:
             return None
+
+    @staticmethod
+    def _recorded_already(unit: WriteUnit, written: _Written) -> bool:
+        """Whether the events of a commit whose outcome was unknown are stored: the event at
+        their last seq carries their hash (which covers their time, content and predecessor).
+        Definitive once the initiative's row is locked (any commit still in flight is over)."""
+        result = written.result
+        found = unit.events_page(result.initiative_id, limit=1, offset=result.version - 1)
+        return bool(found) and found[0].hash == written.head_hash
 
     def _load_for_update(self, unit: WriteUnit, initiative_id: str) -> InitiativeState:
         projection = unit.load_projection(initiative_id)
@@ -335,20 +387,21 @@ class CommandServices(ServiceBase):
                 new_state, Recorded(new_state.version + 1, new.actor, when, event), self._definition
             )
         records = unit.append(projection_of(new_state, ""), state.version, new_events)
-        result = CommandResult(
-            state.initiative_id, new_state.version, tuple(e.type for e in new_events)
-        )
+        types = tuple(e.type for e in new_events)
+        result = CommandResult(state.initiative_id, new_state.version, types, state=new_state)
         return _Written(result, new_state, records[-1].hash)
 
     @staticmethod
     def _new_event(event: Event, actor: Actor, at: datetime) -> NewEvent:
         automatic = isinstance(event, PhaseChanged) and event.automatic
+        payload, texts = sealed(event)
         return NewEvent(
             type=event_type(event),
             schema_version=SCHEMA_VERSION,
             actor=SYSTEM_ACTOR if automatic else actor.id,
             at=at,
-            payload=event_payload(event),
+            payload=payload,
+            texts=texts,
         )
 
     @staticmethod

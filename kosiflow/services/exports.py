@@ -1,4 +1,9 @@
-"""The export formats of event histories: JSON Lines and CSV, written and read as they stream by."""
+"""The export formats of event histories: JSON Lines and CSV, written and read as they stream by.
+
+Each event carries its payload as hashed and, in ``texts``, the texts kept outside it (schema 2:
+evidence and notes) with their salts, so that an import can check each against its commitment;
+a text removed under the retention policy comes as its category and removal time only.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from typing import Any
 import orjson
 
 from kosiflow.errors import BadInput
-from kosiflow.store import EventRecord
+from kosiflow.store import EventRecord, EventText
 
 EXPORT_COLUMNS = (
     "initiative_id",
@@ -23,12 +28,25 @@ EXPORT_COLUMNS = (
     "payload",
     "prev_hash",
     "hash",
+    "texts",
 )
-"""The fields of an exported event, in this order (CSV header, JSON Lines keys)."""
+"""The fields of an exported event, in this order (CSV header, JSON Lines keys); exports made
+before ``texts`` existed (no texts outside the payloads) import as well."""
+_REQUIRED = EXPORT_COLUMNS[:-1]
 
 EXPORT_FORMATS = ("jsonl", "csv")
 EXPORT_MEDIA_TYPES = {"jsonl": "application/jsonl", "csv": "text/csv; charset=utf-8"}
 """The media type of an export in each format."""
+
+
+def _texts_json(texts: Mapping[str, EventText]) -> dict[str, dict[str, str]]:
+    exported: dict[str, dict[str, str]] = {}
+    for name, t in texts.items():
+        if t.text is not None and t.salt is not None:
+            exported[name] = {"category": t.category, "text": t.text, "salt": t.salt}
+        elif t.removed_at is not None:
+            exported[name] = {"category": t.category, "removed_at": t.removed_at.isoformat()}
+    return exported
 
 
 def _row(record: EventRecord) -> tuple[str | int, ...]:
@@ -42,14 +60,25 @@ def _row(record: EventRecord) -> tuple[str | int, ...]:
         orjson.dumps(record.payload, option=orjson.OPT_SORT_KEYS).decode(),
         record.prev_hash,
         record.hash,
+        orjson.dumps(_texts_json(record.texts), option=orjson.OPT_SORT_KEYS).decode(),
     )
 
 
 def jsonl_lines(records: Iterable[EventRecord]) -> Iterator[bytes]:
     """One JSON object per event and line (the payload as an object)."""
-    for record in records:
-        line: dict[str, object] = dict(zip(EXPORT_COLUMNS, _row(record), strict=True))
-        line["payload"] = record.payload
+    for r in records:
+        line = {  # the keys of EXPORT_COLUMNS, in its order
+            "initiative_id": r.initiative_id,
+            "seq": r.seq,
+            "type": r.type,
+            "schema_version": r.schema_version,
+            "actor": r.actor,
+            "at": r.at.isoformat(),
+            "payload": r.payload,
+            "prev_hash": r.prev_hash,
+            "hash": r.hash,
+            "texts": _texts_json(r.texts) if r.texts else {},
+        }
         yield orjson.dumps(line) + b"\n"
 
 
@@ -94,7 +123,7 @@ def _json_line(line: str, source: str, number: int) -> Mapping[str, Any]:
 
 
 def _record(row: Mapping[str, Any], where: str) -> EventRecord:
-    missing = [c for c in EXPORT_COLUMNS if row.get(c) in (None, "")]
+    missing = [c for c in _REQUIRED if row.get(c) in (None, "")]
     if missing:
         raise BadInput(where, f"missing {', '.join(missing)}")
     try:
@@ -114,6 +143,29 @@ def _record(row: Mapping[str, Any], where: str) -> EventRecord:
             payload=payload,
             prev_hash=str(row["prev_hash"]),
             hash=str(row["hash"]),
+            texts=_texts(row.get("texts") or {}),
         )
-    except (ValueError, orjson.JSONDecodeError) as exc:
+    except (ValueError, TypeError, KeyError, orjson.JSONDecodeError) as exc:
         raise BadInput(where, f"not an exported event ({exc})") from None
+
+
+def _texts(value: object) -> dict[str, EventText]:
+    """The texts of an exported event (``_texts_json``'s form, or its JSON text in CSV)."""
+    if isinstance(value, str):
+        value = orjson.loads(value)
+    if not isinstance(value, dict):
+        raise ValueError("texts must be an object")
+    texts: dict[str, EventText] = {}
+    for name, entry in value.items():
+        category = str(entry["category"])
+        if "removed_at" in entry:
+            removed = datetime.fromisoformat(str(entry["removed_at"]))
+            if removed.tzinfo is None:
+                raise ValueError(f"the removal time of {name} needs its offset")
+            texts[name] = EventText(category, None, None, removed)
+            continue
+        text, salt = entry["text"], entry["salt"]
+        if not isinstance(text, str) or not isinstance(salt, str) or len(bytes.fromhex(salt)) < 16:
+            raise ValueError(f"{name} needs a text and a salt of at least 16 bytes in hex")
+        texts[name] = EventText(category, text, salt)
+    return texts

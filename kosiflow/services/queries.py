@@ -22,9 +22,8 @@ from kosiflow.store import (
     VerifyResult,
     WriteUnit,
     canonical_json,
-    verify_chain,
-    verify_stored,
 )
+from kosiflow.store.texts import verify_history, verify_stored_history
 
 
 def _encoded(projection: Projection) -> str:
@@ -84,9 +83,15 @@ class QueryServices(ServiceBase):
             )
 
     def progress_after(self, result: CommandResult, actor: Actor | None = None) -> Progress:
-        """The progress a write answers: the current one, or, for a request replayed under its
-        idempotency key, the one right after the first request (its events folded up to the
-        version that request produced), so that a repeat gets the first answer."""
+        """The progress a write answers: right after the write (from the state its result
+        carries: only the names are read; without one, the current progress), or, for a request
+        replayed under its idempotency key, right after the first request (its events folded up
+        to the version that request produced), so that a repeat gets the first answer."""
+        if result.state is not None:
+            state = result.state
+            with self.database.read() as unit:
+                names = unit.person_names(sorted(people_in(state)))
+            return Progress(state, tuple(triggers(state, actor)), names)
         if not result.replayed:
             return self.progress(result.initiative_id, actor)
         with self.database.read() as unit:
@@ -149,8 +154,9 @@ class QueryServices(ServiceBase):
             projection = unit.load_projection(initiative_id)
             if projection is None:
                 raise NotFound("initiative", initiative_id)
-            return verify_stored(
+            return verify_stored_history(
                 unit.stored_events(initiative_id),
+                unit.event_texts(initiative_id),
                 head_hash=projection.head_hash,
                 version=projection.version,
             )
@@ -194,7 +200,7 @@ class QueryServices(ServiceBase):
         if stored is None:
             return False
         history = list(unit.events(initiative_id))
-        check = verify_chain(history, head_hash=stored.head_hash, version=stored.version)
+        check = verify_history(history, head_hash=stored.head_hash, version=stored.version)
         if not check.ok:
             return HistoryCorrupted(
                 initiative_id, check.first_bad_seq or 0, check.problem or "broken chain"

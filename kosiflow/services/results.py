@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
@@ -32,6 +32,8 @@ class CommandResult:
     version: int
     events: tuple[str, ...]
     replayed: bool = False
+    state: InitiativeState | None = field(default=None, compare=False, repr=False)
+    """The state the command led to (not for a replayed one): the answer needs no read-back."""
 
 
 @dataclass(frozen=True, slots=True)

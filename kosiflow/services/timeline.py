@@ -13,7 +13,8 @@ from kosiflow.engine.events import ParticipantAdded
 from kosiflow.engine.visits import PhaseVisit, phase_visits
 from kosiflow.errors import NotFound
 from kosiflow.services.base import ServiceBase, recorded
-from kosiflow.store import EventRecord, VerifyResult, verify_chain
+from kosiflow.store import EventRecord, VerifyResult
+from kosiflow.store.texts import verify_history
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,8 @@ class TimelineQueries(ServiceBase):
             names=names,
             visits=tuple(phase_visits((e.recorded for e in events), now)),
             checked_at=now,
-            chain=verify_chain(records, head_hash=projection.head_hash, version=projection.version),
+            chain=verify_history(
+                records, head_hash=projection.head_hash, version=projection.version
+            ),
             head_hash=projection.head_hash,
         )

@@ -23,11 +23,13 @@ from kosiflow.store.outbox import (
 from kosiflow.store.records import (
     GENESIS_HASH,
     EventRecord,
+    EventText,
     JsonObject,
     NewEvent,
     Person,
     Projection,
     StoredDefinition,
+    StoredHead,
     User,
 )
 from kosiflow.store.sessions import WebSession
@@ -41,12 +43,14 @@ __all__ = [
     "DeliveryOutcome",
     "DeliveryStatus",
     "EventRecord",
+    "EventText",
     "JsonObject",
     "NewEvent",
     "Person",
     "Projection",
     "ReadUnit",
     "StoredDefinition",
+    "StoredHead",
     "Subscription",
     "User",
     "VerifyResult",

@@ -12,9 +12,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import PoolProxiedConnection
 
-from kosiflow.errors import StoreError
-from kosiflow.store.engines import BUSY_TIMEOUT_MS, create_store_engine, parse_url
+from kosiflow.errors import StoreError, StoreUnavailable
+from kosiflow.store.engines import BUSY_TIMEOUT_MS, create_store_engine, parse_url, reconnects_of
 from kosiflow.store.executor import Executor
+from kosiflow.store.group_commit import GroupCommit, SavepointScope
 from kosiflow.store.migrate import upgrade
 from kosiflow.store.records import User
 from kosiflow.store.statements import statements_for
@@ -22,6 +23,13 @@ from kosiflow.store.turns import WriteTurns
 from kosiflow.store.units import ReadUnit, WriteUnit
 
 U = TypeVar("U", bound=ReadUnit)
+
+RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+"""PostgreSQL's serialization_failure and deadlock_detected: the transaction was rolled back and
+may simply run again."""
+LOST_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+"""admin_shutdown (a server restart, ``pg_terminate_backend``), crash_shutdown and
+cannot_connect_now (the server is starting); class ``08`` (connection exceptions) counts too."""
 
 
 class _Lease:
@@ -39,9 +47,11 @@ class _UnitScope(Generic[U]):
     """The context manager of one unit: begin; commit on success, roll back on exception.
 
     A unit given ``turns`` takes its turn before it begins and gives it back once it has ended.
+    An ``autocommit`` unit (PostgreSQL's reads) runs each statement on its own: no ``BEGIN``, no
+    ``COMMIT`` round trip (see :meth:`Database.read`).
     """
 
-    __slots__ = ("_begin", "_database", "_lease", "_make", "_turns")
+    __slots__ = ("_autocommit", "_begin", "_database", "_lease", "_make", "_turns", "_unit")
 
     def __init__(
         self,
@@ -49,11 +59,14 @@ class _UnitScope(Generic[U]):
         begin: str,
         make: Callable[[Executor], U],
         turns: WriteTurns | None = None,
+        *,
+        autocommit: bool = False,
     ) -> None:
         self._database = database
         self._begin = begin
         self._make = make
         self._turns = turns
+        self._autocommit = autocommit
 
     def __enter__(self) -> U:
         database = self._database
@@ -67,11 +80,14 @@ class _UnitScope(Generic[U]):
         try:
             if database._sqlite:
                 lease.executor.run_text(self._begin)
+            elif self._autocommit:
+                lease.executor.dbapi.autocommit = True  # given back with it off again
         except database._error as exc:
             database._give_back(lease, broken=False)
             self._end_turn()
             raise StoreError(f"database error: {exc}") from exc
-        return self._make(lease.executor)
+        self._unit = unit = self._make(lease.executor)
+        return unit
 
     def _end_turn(self) -> None:
         if self._turns is not None:
@@ -91,13 +107,18 @@ class _UnitScope(Generic[U]):
             if kind is None:
                 lease.executor.dbapi.commit()
                 database._give_back(lease, broken=False)
+                if isinstance(self._unit, WriteUnit):
+                    for callback in self._unit.committed_callbacks:
+                        callback()
                 return
         except database._error as error:
+            failure = database._failure(error, lease, committing=True)
             database._give_back(lease, broken=not database._rollback(lease))
-            raise StoreError(f"database error: {error}") from error
+            raise failure from error
+        failed = database._failure(exc, lease) if isinstance(exc, database._error) else None
         database._give_back(lease, broken=not database._rollback(lease))
-        if isinstance(exc, database._error):
-            raise StoreError(f"database error: {exc}") from exc
+        if failed is not None:
+            raise failed from exc
 
 
 class Database:
@@ -107,6 +128,11 @@ class Database:
     on an exception); ``with db.read() as unit:`` a read transaction. DBAPI errors surface as
     :class:`StoreError`. On SQLite each thread keeps its pooled connection between units (the
     pool's checkout costs as much as a whole commit); close the database when done with it.
+
+    On PostgreSQL a unit that failed for a passing reason — a serialization failure, a deadlock,
+    a lost connection, no connection to be had — raises :class:`StoreUnavailable`: nothing was
+    written, unless the connection was lost while committing (``outcome_unknown``). Running
+    the unit again is up to the caller (the command services do, see ``services/retries.py``).
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -116,6 +142,7 @@ class Database:
         dbapi = engine.dialect.loaded_dbapi
         self._error: type[Exception] = dbapi.Error
         self._integrity_error: type[Exception] = dbapi.IntegrityError
+        self._reconnects = reconnects_of(engine)
         self._idle: list[_Lease] = []
         """Idle kept connections, the most recently used last (a LIFO keeps few of them warm)."""
         self._idle_lock = threading.Lock()
@@ -123,23 +150,47 @@ class Database:
             WriteTurns(str(engine.url.database), BUSY_TIMEOUT_MS / 1000) if self._sqlite else None
         )
         """SQLite's write units wait in line for their turn (see :mod:`kosiflow.store.turns`)."""
+        self._group = GroupCommit(self) if self._sqlite else None
+        """SQLite's batches of jobs committed together (:attr:`group_commit`)."""
 
     @property
     def backend(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self.engine.dialect.name
 
-    def write(self) -> _UnitScope[WriteUnit]:
+    def write(self) -> _UnitScope[WriteUnit] | SavepointScope[WriteUnit]:
         """A write unit of work: one transaction, committed unless the block raises.
 
         SQLite begins it IMMEDIATE (taking the write lock, waiting up to the busy timeout) once
-        it is this unit's turn among kosiflow's writers of the file.
+        it is this unit's turn among kosiflow's writers of the file. In a job of
+        :attr:`group_commit` it is a savepoint of the job's batch instead.
         """
+        batch = None if self._group is None else self._group.current()
+        if batch is not None:
+            return SavepointScope(batch, self._write_unit, self._error)
         return _UnitScope(self, "BEGIN IMMEDIATE", self._write_unit, self._turns)
 
-    def read(self) -> _UnitScope[ReadUnit]:
-        """A read unit of work: a consistent view; writes nothing."""
-        return _UnitScope(self, "BEGIN", ReadUnit)
+    def read(self) -> _UnitScope[ReadUnit] | SavepointScope[ReadUnit]:
+        """A read unit of work: writes nothing. In a job of :attr:`group_commit` it reads in the
+        job's batch (seeing what the batch wrote so far).
+
+        On SQLite one transaction, a consistent view. On PostgreSQL each statement runs on its
+        own (autocommit), which under READ COMMITTED sees what a transaction would (a snapshot
+        per statement) and saves the ``COMMIT`` round trip, a quarter of those of a command over
+        HTTP; a streamed read opens a transaction for its server-side cursor.
+        """
+        batch = None if self._group is None else self._group.current()
+        if batch is not None:
+            return SavepointScope(batch, ReadUnit, self._error)
+        return _UnitScope(self, "BEGIN", ReadUnit, autocommit=not self._sqlite)
+
+    @property
+    def group_commit(self) -> GroupCommit | None:
+        """SQLite's batches: ``await group_commit.run(job)`` runs ``job`` (which opens its
+        units of work as usual) on the event loop in a batch of jobs committed together (see
+        :mod:`kosiflow.store.group_commit`); None on PostgreSQL, whose transactions commit
+        side by side anyway."""
+        return self._group
 
     def _write_unit(self, executor: Executor) -> WriteUnit:
         return WriteUnit(executor, self._integrity_error)
@@ -150,8 +201,9 @@ class Database:
                 return self._idle.pop()
         try:
             raw = self.engine.raw_connection()
-        except (DBAPIError, PoolTimeoutError) as exc:
-            raise StoreError(f"no database connection: {exc}") from exc
+        except (DBAPIError, PoolTimeoutError, self._error) as exc:
+            # a DBAPI error comes unwrapped when the pool reconnects after a failed ping
+            raise StoreUnavailable(f"no database connection: {exc}") from exc
         executor = Executor(raw.driver_connection, self._statements, sqlite=self._sqlite)
         return _Lease(raw, executor, kept=self._sqlite)
 
@@ -159,6 +211,11 @@ class Database:
         """SQLite connections wait, idle, for the next unit of any thread (taking one from the
         pool costs ~9 µs); PostgreSQL ones go back to the pool, whose limit they count against
         (see ``engines.py`` for what its checkout costs)."""
+        if not broken and not self._sqlite and lease.executor.dbapi.autocommit:
+            try:  # others of the pool (SQLAlchemy's own connections) expect transactions
+                lease.executor.dbapi.autocommit = False
+            except self._error:
+                broken = True
         if broken:
             lease.raw.invalidate()
         elif lease.kept:
@@ -167,6 +224,21 @@ class Database:
             return
         lease.executor.close()
         lease.raw.close()
+
+    def _failure(self, error: Exception, lease: _Lease, *, committing: bool = False) -> StoreError:
+        """What a DBAPI error of a unit raises; the passing ones as :class:`StoreUnavailable`."""
+        message = f"database error: {error}"
+        if self._reconnects is None:  # SQLite: its busy timeout has already waited
+            return StoreError(message)
+        sqlstate = getattr(error, "sqlstate", None) or ""
+        if sqlstate in RETRY_SQLSTATES:
+            return StoreUnavailable(message)
+        dialect = self.engine.dialect
+        lost = sqlstate in LOST_SQLSTATES or sqlstate.startswith("08")
+        if lost or dialect.is_disconnect(error, lease.executor.dbapi, None):  # type: ignore[arg-type]
+            self._reconnects.connection_lost()
+            return StoreUnavailable(message, outcome_unknown=committing)
+        return StoreError(message)
 
     def _rollback(self, lease: _Lease) -> bool:
         """Roll back; False when the connection is broken (it must not be reused)."""
@@ -200,7 +272,10 @@ class Database:
             return unit.list_users()
 
     def close(self) -> None:
-        """Close every connection (kept ones included); the database is unusable afterwards."""
+        """Close every connection (kept ones included); the database is unusable afterwards.
+        Jobs submitted before are committed first."""
+        if self._group is not None:
+            self._group.close()
         with self._idle_lock:
             idle, self._idle = self._idle, []
         for lease in idle:

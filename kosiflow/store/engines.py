@@ -7,16 +7,20 @@ BEGIN and wait up to ``busy_timeout`` for it instead of failing with "database i
 read transaction tries to upgrade; plain deferred ``BEGIN`` for read units.
 
 PostgreSQL (psycopg 3): READ COMMITTED; write units lock the initiative row with
-``SELECT ... FOR UPDATE``. The pool pings a connection on checkout only when it has been idle
-for :data:`PING_AFTER_IDLE_SECONDS` (a server restart or an idle timeout may have closed it), and
-does not roll back on checkin (units always end their transaction): each would cost a round trip
-per unit of work, of which a read of the API makes two (bench/README.md).
+``SELECT ... FOR UPDATE``; read units run in autocommit (``Database.read``). The pool pings a
+connection on checkout only when it has been idle for :data:`PING_AFTER_IDLE_SECONDS` (a server
+restart or an idle timeout may have closed it), or when it went idle before the last lost
+connection this process saw (:class:`Reconnects`: after a server restart every pooled connection
+is dead, and each is replaced at its next checkout instead of failing a unit of work), and does
+not roll back on checkin (units always end their transaction): each would cost a round trip per
+unit of work, of which a read of the API makes two (bench/README.md).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+import weakref
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -28,11 +32,37 @@ from kosiflow.errors import BadInput
 
 BUSY_TIMEOUT_MS = 30_000
 PING_AFTER_IDLE_SECONDS = 5.0
+POOL_SIZE = 15
+"""PostgreSQL connections per process, each kept open once made (no overflow). SQLAlchemy's
+default of 5 plus 10 overflow closed every overflow connection given back to a full pool: under
+load a new connection every 5 commands, each a server process started and its prepared
+statements lost (bench/README.md)."""
 SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 WRITE_OPTION = "kosiflow_write"
 """Execution option marking a write unit's connection (SQLite then begins IMMEDIATE)."""
 
 _SUPPORTED = "use sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname"
+
+
+class Reconnects:
+    """When a PostgreSQL engine's process last saw a connection lost (``time.monotonic()``)."""
+
+    __slots__ = ("lost_at",)
+
+    def __init__(self) -> None:
+        self.lost_at = float("-inf")
+
+    def connection_lost(self) -> None:
+        """Doubt every pooled connection idle since before now: ping each at its checkout."""
+        self.lost_at = time.monotonic()
+
+
+_RECONNECTS: weakref.WeakKeyDictionary[Engine, Reconnects] = weakref.WeakKeyDictionary()
+
+
+def reconnects_of(engine: Engine) -> Reconnects | None:
+    """The :class:`Reconnects` of a PostgreSQL engine made here; None for SQLite."""
+    return _RECONNECTS.get(engine)
 
 
 def parse_url(url: str) -> URL:
@@ -62,7 +92,14 @@ def create_store_engine(url: str | URL, *, sqlite_synchronous: str = "FULL") -> 
 
 
 def _postgres_engine(url: URL) -> Engine:
-    engine = create_engine(url, isolation_level="READ COMMITTED", pool_reset_on_return=None)
+    engine = create_engine(
+        url,
+        isolation_level="READ COMMITTED",
+        pool_reset_on_return=None,
+        pool_size=POOL_SIZE,
+        max_overflow=0,
+    )
+    reconnects = _RECONNECTS[engine] = Reconnects()
 
     @event.listens_for(engine, "checkin")
     def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
@@ -71,7 +108,11 @@ def _postgres_engine(url: URL) -> Engine:
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
         idle_since = record.info.get("idle_since")
-        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        if (
+            idle_since is not None
+            and idle_since > reconnects.lost_at
+            and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS
+        ):
             return
         try:
             engine.dialect.do_ping(dbapi_connection)

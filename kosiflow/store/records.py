@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 JsonObject = Mapping[str, Any]
@@ -12,6 +13,25 @@ JsonObject = Mapping[str, Any]
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of every initiative's first event."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventText:
+    """A text of an event kept outside its hashed payload (schema ≥ 2; ``kosiflow.store.texts``).
+
+    The payload holds ``{"sha256": sha256(salt || text)}`` in its place. Once the retention
+    policy removed it, ``text`` and ``salt`` are None and ``removed_at`` says when.
+    """
+
+    category: str
+    """The retention setting that applies: ``evidence`` or ``notes``."""
+    text: str | None
+    salt: str | None
+    """Random, hex; at least 16 bytes."""
+    removed_at: datetime | None = None
+
+
+NO_TEXTS: Mapping[str, EventText] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +44,9 @@ class NewEvent:
     at: datetime
     """UTC, timezone-aware."""
     payload: JsonObject
+    """As hashed: holding only the commitments of ``texts``."""
+    texts: Mapping[str, EventText] = field(default_factory=lambda: NO_TEXTS)
+    """Field → its text, stored beside the event in the same transaction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +60,20 @@ class EventRecord:
     actor: str
     at: datetime
     payload: JsonObject
+    """As stored and hashed (from schema 2 on, texts as commitments: see ``texts``)."""
     prev_hash: str
+    hash: str
+    texts: Mapping[str, EventText] = field(default_factory=lambda: NO_TEXTS)
+    """Field → the text kept outside the payload (``kosiflow.store.texts.readable_payload``
+    puts them back)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHead:
+    """Where an initiative's history ends, as its projection records it."""
+
+    initiative_id: str
+    version: int
     hash: str
 
 

@@ -13,10 +13,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Dialect, Insert, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Dialect,
+    Insert,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
+from kosiflow.store.changes import ChangeStatements, compile_changes
 from kosiflow.store.outbox_statements import OutboxStatements, compile_outbox
 from kosiflow.store.tables import (
     definitions,
@@ -27,6 +39,7 @@ from kosiflow.store.tables import (
     sessions,
     users,
 )
+from kosiflow.store.text_statements import TextStatements, compile_texts
 
 PROJECTION_COLUMNS = (
     initiatives.c.id,
@@ -98,6 +111,60 @@ SELECT_EVENTS_UNTIL = SELECT_EVENTS.where(events.c.seq <= bindparam("until"))
 COUNT_EVENTS = (
     select(func.count()).select_from(events).where(events.c.initiative_id == bindparam("id"))
 )
+HEAD_COLUMNS = (initiatives.c.id, initiatives.c.version, initiatives.c.head_hash)
+"""What a chain check needs of an initiative: its id, version and head hash."""
+
+
+def _initiative_filters(*, workflow_id: bool, initiative_id: bool) -> list[Any]:
+    named = (
+        (workflow_id, initiatives.c.workflow_id == bindparam("workflow_id")),
+        (initiative_id, initiatives.c.id == bindparam("id")),
+    )
+    return [condition for is_set, condition in named if is_set]
+
+
+def heads_statement(*, workflow_id: bool, initiative_id: bool) -> Any:
+    """Every initiative's head (:data:`HEAD_COLUMNS`) in order of creation, filtered by the
+    named parameters that are set."""
+    return (
+        select(*HEAD_COLUMNS)
+        .where(*_initiative_filters(workflow_id=workflow_id, initiative_id=initiative_id))
+        .order_by(initiatives.c.created_at, initiatives.c.id)
+    )
+
+
+def histories_statement(*, workflow_id: bool, initiative_id: bool) -> Any:
+    """Every event of every initiative in one statement: initiative by initiative in order of
+    creation, each in seq order; each row the event's columns (``select_events``, the id taken
+    from the initiative) and then the initiative's version and head hash. An initiative without
+    any event row comes as one row whose event columns are NULL.
+
+    The initiatives are ordered in a subquery kept apart by ``OFFSET 0``: PostgreSQL then walks
+    them in that order, looks up each one's events by index and sorts only within an
+    initiative, instead of sorting every event row of the join before the first row goes out.
+    Only PostgreSQL runs it (see ``ReadUnit.histories``), so ``at`` comes as the ISO text it
+    was hashed as (``columns.iso_utc``), formatted by the server: ~1.5 µs less per row than
+    converting a timestamp to a datetime and back to text.
+    """
+    heads = (
+        select(*HEAD_COLUMNS, initiatives.c.created_at)
+        .where(*_initiative_filters(workflow_id=workflow_id, initiative_id=initiative_id))
+        .order_by(initiatives.c.created_at, initiatives.c.id)
+        .offset(literal_column("0"))
+        .subquery("heads")
+    )
+    at_text = func.to_char(
+        func.timezone(literal_column("'UTC'"), events.c.at),
+        literal_column("""'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'"""),
+    )
+    event_columns = [at_text if key == "at" else events.c[key] for key in EVENT_KEYS[1:]]
+    joined = heads.outerjoin(events, events.c.initiative_id == heads.c.id)
+    return (
+        select(heads.c.id, *event_columns, heads.c.version, heads.c.head_hash)
+        .select_from(joined)
+        .order_by(heads.c.created_at, heads.c.id, events.c.seq)
+    )
+
 
 DEFINITION_COLUMNS = (
     definitions.c.workflow_id,
@@ -269,7 +336,15 @@ class Statements:
     count_events: Compiled
     outbox: OutboxStatements
     """The outbox, webhook subscriptions and deliveries (``outbox_statements.py``)."""
+    changes: ChangeStatements
+    """Events after a position, for the live pages (``changes.py``)."""
     repin_workflow: Compiled
+    texts: TextStatements
+    """Texts kept outside the hashed payloads, retention settings (``text_statements.py``)."""
+    select_heads: Mapping[tuple[bool, bool], Compiled]
+    """By which of (workflow_id, initiative id) filter (:func:`heads_statement`)."""
+    select_histories: Mapping[tuple[bool, bool], Compiled]
+    """Like ``select_heads`` (:func:`histories_statement`); PostgreSQL only."""
 
 
 def _columns(table: Table) -> list[str]:
@@ -277,6 +352,7 @@ def _columns(table: Table) -> list[str]:
 
 
 _COMPILED: dict[tuple[str, str], Statements] = {}
+_PAIRS = [(w, i) for w in (False, True) for i in (False, True)]
 
 
 def statements_for(dialect: Dialect) -> Statements:
@@ -336,5 +412,15 @@ def _compile_all(dialect: Dialect) -> Statements:
         select_events_until=c(SELECT_EVENTS_UNTIL),
         count_events=c(COUNT_EVENTS),
         outbox=compile_outbox(c),
+        changes=compile_changes(c),
         repin_workflow=c(REPIN_WORKFLOW, ["workflow_version"]),
+        texts=compile_texts(c, dialect),
+        select_heads={
+            (w, i): c(heads_statement(workflow_id=w, initiative_id=i)) for w, i in _PAIRS
+        },
+        select_histories={
+            (w, i): c(histories_statement(workflow_id=w, initiative_id=i)) for w, i in _PAIRS
+        }
+        if dialect.name == "postgresql"
+        else {},
     )

@@ -111,6 +111,45 @@ class EventRow(Base):
     hash: Mapped[str] = mapped_column(HASH)
 
 
+class EventTextRow(Base):
+    """A text of an event kept outside its hashed payload, which holds only a commitment to it
+    (``kosiflow.store.texts``); blanked, not deleted, when the retention policy removes it."""
+
+    __tablename__ = "event_texts"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["initiative_id", "seq"],
+            ["events.initiative_id", "events.seq"],
+            name="fk_event_texts_initiative_id_events",
+            ondelete="CASCADE",  # rows are never deleted; a deleted event leaves no orphan text
+        ),
+    )  # no index on (category, at): it would cost every write, and only the retention run
+    # (a batch job) looks for due texts, in one pass over the table
+
+    initiative_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    field: Mapped[str] = mapped_column(NAME, primary_key=True)
+    category: Mapped[str] = mapped_column(String(16))
+    """``evidence`` or ``notes``: the retention setting that applies."""
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    """The event's time, from which the retention period counts."""
+    text: Mapped[str | None] = mapped_column(Text)
+    salt: Mapped[str | None] = mapped_column(String(64))
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class RetentionSettingRow(Base):
+    """How many days texts of a category are kept (``days`` None: forever); set by admins."""
+
+    __tablename__ = "retention_settings"
+
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    days: Mapped[int | None] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    changed_by: Mapped[str] = mapped_column(NAME)
+    """The pseudonymous id of the admin who set it."""
+
+
 class PersonRow(Base):
     """A person known to the lab; the only table with personal data."""
 
@@ -246,3 +285,5 @@ sessions = cast(Table, SessionRow.__table__)
 outbox = cast(Table, OutboxRow.__table__)
 subscriptions = cast(Table, SubscriptionRow.__table__)
 deliveries = cast(Table, DeliveryRow.__table__)
+event_texts = cast(Table, EventTextRow.__table__)
+retention_settings = cast(Table, RetentionSettingRow.__table__)

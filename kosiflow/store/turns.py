@@ -44,6 +44,22 @@ class WriteTurns:
             self._threads.release()
             raise StoreError(f"database error: cannot take a turn to write: {exc}") from exc
 
+    def try_take(self) -> bool:
+        """Take the turn if no other writer holds it now (never waits); True when taken."""
+        if not self._threads.acquire(blocking=False):
+            return False
+        try:
+            if self._file is None:
+                self._file = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._threads.release()
+            return False
+        except OSError as exc:
+            self._threads.release()
+            raise StoreError(f"database error: cannot take a turn to write: {exc}") from exc
+        return True
+
     def give(self) -> None:
         """End the turn taken by :meth:`take`."""
         try:

@@ -6,8 +6,10 @@ runs statements compiled once per dialect (``statements.py``) on the unit's conn
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -19,21 +21,28 @@ from kosiflow.errors import (
     StaleHead,
     StoreError,
 )
-from kosiflow.store import people, sessions
+from kosiflow.store import people, sessions, texts
 from kosiflow.store.chain import canonical_json, digest
+from kosiflow.store.changes import ChangeReads
 from kosiflow.store.columns import from_db_time, to_utc
 from kosiflow.store.executor import Executor, Row
 from kosiflow.store.outbox import OutboxReads, OutboxWrites
 from kosiflow.store.records import (
     GENESIS_HASH,
+    NO_TEXTS,
     EventRecord,
+    EventText,
     NewEvent,
     Person,
     Projection,
     StoredDefinition,
+    StoredHead,
     User,
 )
 from kosiflow.store.sessions import WebSession
+
+HISTORIES_BATCH = 5000
+"""Rows per round trip when a server-side cursor streams every history from PostgreSQL."""
 
 
 def _dump_state(state: Mapping[str, Any]) -> str:
@@ -59,7 +68,7 @@ def _projection(row: Row) -> Projection:
     )
 
 
-def _event_record(row: Row) -> EventRecord:
+def _event_record(row: Row, found: Mapping[str, EventText] = NO_TEXTS) -> EventRecord:
     return EventRecord(
         initiative_id=row[0],
         seq=row[1],
@@ -70,7 +79,18 @@ def _event_record(row: Row) -> EventRecord:
         payload=orjson.loads(row[6]),
         prev_hash=row[7],
         hash=row[8],
+        texts=found,
     )
+
+
+def _history_filters(
+    workflow_id: str | None, initiative_id: str | None
+) -> tuple[tuple[bool, bool], dict[str, str]]:
+    """Which of the statements of ``select_heads``/``select_histories`` and its values."""
+    params = {"workflow_id": workflow_id, "id": initiative_id}
+    return (workflow_id is not None, initiative_id is not None), {
+        k: v for k, v in params.items() if v is not None
+    }
 
 
 def _chain(
@@ -89,7 +109,7 @@ def _chain(
         hashed = digest(head, payload_json, prev_hash)
         record = EventRecord(
             initiative_id, seq, new.type, new.schema_version, new.actor, at,
-            new.payload, prev_hash, hashed,
+            new.payload, prev_hash, hashed, new.texts,
         )  # fmt: skip
         chained.append((record, at_iso, payload_json))
         prev_hash = hashed
@@ -106,6 +126,11 @@ class ReadUnit:
     def outbox(self) -> OutboxReads:
         """The webhook subscriptions and their deliveries."""
         return OutboxReads(self._db)
+
+    @property
+    def changes(self) -> ChangeReads:
+        """Events after a position, for the live pages' change feed."""
+        return ChangeReads(self._db)
 
     def load_projection(self, initiative_id: str) -> Projection | None:
         row = self._db.one(self._db.sql.select_projection, {"id": initiative_id})
@@ -133,20 +158,47 @@ class ReadUnit:
         return [_projection(row) for row in rows]
 
     def events(self, initiative_id: str) -> Iterator[EventRecord]:
-        """The initiative's events in seq order, streamed (never all loaded at once)."""
+        """The initiative's events in seq order with their texts, streamed (the events never
+        all loaded at once; the texts kept outside their payloads are read first)."""
+        found = self.event_texts(initiative_id)
         for row in self._db.stream(self._db.sql.select_events, {"id": initiative_id}):
-            yield _event_record(row)
+            yield _event_record(row, found.get(row[1], NO_TEXTS))
 
     def events_until(self, initiative_id: str, seq: int) -> Iterator[EventRecord]:
         """The initiative's events up to and including ``seq``, in order, streamed."""
+        found = self.event_texts(initiative_id)
         params = {"id": initiative_id, "until": seq}
         for row in self._db.stream(self._db.sql.select_events_until, params):
-            yield _event_record(row)
+            yield _event_record(row, found.get(row[1], NO_TEXTS))
 
     def events_page(self, initiative_id: str, *, limit: int, offset: int) -> list[EventRecord]:
         """At most ``limit`` of the initiative's events in seq order, skipping ``offset``."""
         params = {"id": initiative_id, "limit": limit, "offset": offset}
-        return [_event_record(row) for row in self._db.all(self._db.sql.select_events_page, params)]
+        rows = self._db.all(self._db.sql.select_events_page, params)
+        found = self.event_texts(initiative_id) if rows else {}
+        return [_event_record(row, found.get(row[1], NO_TEXTS)) for row in rows]
+
+    def event_texts(self, initiative_id: str) -> dict[int, dict[str, EventText]]:
+        """The texts of the initiative's events kept outside their payloads: seq → field."""
+        return texts.texts_of(self._db, initiative_id)
+
+    def due_texts(
+        self, limits: Mapping[str, datetime | None], *, initiative_id: str | None = None
+    ) -> list[tuple[str, int, str, str]]:
+        """(initiative id, seq, field, category) of every kept text recorded at or before its
+        category's limit (``limits``: category → moment, None: kept forever), by initiative."""
+        params = texts.due_params(self._db, limits)
+        if initiative_id is None:
+            rows = self._db.all(self._db.sql.texts.select_due, params)
+        else:
+            params["id"] = initiative_id
+            rows = self._db.all(self._db.sql.texts.select_due_of_initiative, params)
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    def retention_settings(self) -> dict[str, tuple[int | None, datetime, str]]:
+        """Category → (days, when set, by whom) of the retention settings made so far."""
+        rows = self._db.all(self._db.sql.texts.select_settings)
+        return {row[0]: (row[1], from_db_time(row[2]), row[3]) for row in rows}
 
     def count_events(self, initiative_id: str) -> int:
         row = self._db.one(self._db.sql.count_events, {"id": initiative_id})
@@ -169,6 +221,66 @@ class ReadUnit:
         """The initiative's event rows as stored (payload as text), streamed, for
         :func:`verify_stored`."""
         yield from self._db.stream(self._db.sql.select_events, {"id": initiative_id})
+
+    def heads(
+        self, *, workflow_id: str | None = None, initiative_id: str | None = None
+    ) -> Iterator[StoredHead]:
+        """Every initiative's head (version and hash of its last event, as its projection
+        records them) in order of creation, optionally only of one workflow or initiative."""
+        flags, params = _history_filters(workflow_id, initiative_id)
+        for row in self._db.stream(self._db.sql.select_heads[flags], params):
+            yield StoredHead(row[0], row[1], row[2])
+
+    def histories(
+        self, *, workflow_id: str | None = None, initiative_id: str | None = None
+    ) -> Iterator[tuple[StoredHead, Iterator[Row]]]:
+        """Every initiative's head and its event rows as stored (:meth:`stored_events`), in
+        order of creation, streamed with flat memory; filtered like :meth:`heads`.
+
+        On PostgreSQL one statement streams everything from a server-side cursor (no round
+        trip per initiative; other statements may run between its batches). SQLite has no round
+        trips to save, and without an index on the creation time it would sort every event row
+        of the join, so there each initiative's rows come from its own statement (an index
+        lookup) in the same transaction.
+        """
+        if self._db.sqlite:
+            select_events = self._db.sql.select_events
+            for head in self.heads(workflow_id=workflow_id, initiative_id=initiative_id):
+                yield head, self._db.stream(select_events, {"id": head.initiative_id})
+            return
+        flags, params = _history_filters(workflow_id, initiative_id)
+        statement = self._db.sql.select_histories[flags]
+        rows = self._db.stream(statement, params, batch=HISTORIES_BATCH)
+        for initiative_id_, group in itertools.groupby(rows, key=itemgetter(0)):
+            first = next(group)
+            head = StoredHead(initiative_id_, first[9], first[10])
+            if first[1] is None:  # no event row joined: the history is empty
+                yield head, iter(())
+            else:  # the caller reads the group before asking for the next one
+                yield head, itertools.chain((first,), group)  # noqa: B031
+
+    def all_events(
+        self, *, workflow_id: str | None = None, initiative_id: str | None = None
+    ) -> Iterator[EventRecord]:
+        """The events of every initiative (filtered like :meth:`heads`), initiative by
+        initiative in order of creation, each in seq order; streamed with flat memory."""
+        texts_of = self.texts_lookup(workflow_id=workflow_id, initiative_id=initiative_id)
+        for head, rows in self.histories(workflow_id=workflow_id, initiative_id=initiative_id):
+            found = texts_of(head.initiative_id)
+            for row in rows:
+                yield _event_record(row, found.get(row[1], NO_TEXTS))
+
+    def texts_lookup(
+        self, *, workflow_id: str | None = None, initiative_id: str | None = None
+    ) -> Callable[[str], dict[int, dict[str, EventText]]]:
+        """For :meth:`histories` (same filters): initiative id → its texts (:meth:`event_texts`),
+        to be asked in the order :meth:`histories` yields the initiatives. On PostgreSQL the texts
+        of all of them stream from one more statement beside the events."""
+        if self._db.sqlite:
+            return self.event_texts
+        flags, params = _history_filters(workflow_id, initiative_id)
+        rows = self._db.stream(self._db.sql.texts.select_all[flags], params, batch=HISTORIES_BATCH)
+        return texts.TextsInOrder(rows)
 
     def initiative_ids(self) -> Iterator[str]:
         """Every initiative's id, in order of creation."""
@@ -217,6 +329,13 @@ class WriteUnit(ReadUnit):
         self._integrity_error = integrity_error
         self._heads: dict[str, tuple[int, str, str]] = {}
         """Initiative id → (version, head hash, phase) as this unit last saw them, locked."""
+        self.committed_callbacks: list[Callable[[], None]] = []
+        """Run once this unit's writes are committed (see :meth:`after_commit`)."""
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once what this unit wrote is committed; never if it is not (a
+        unit in a batch of the group commit waits for the batch's COMMIT)."""
+        self.committed_callbacks.append(callback)
 
     @property
     def outbox(self) -> OutboxWrites:
@@ -267,6 +386,7 @@ class WriteUnit(ReadUnit):
             changed = head[2] != projection.phase
             self._move(projection, head, head_hash, phase_changed=changed)
         self._insert_events(chained, expected_version)
+        texts.insert_texts(self._db, [record for record, _, _ in chained if record.texts])
         self._publish(projection, chained)
         self._heads[initiative_id] = (projection.version, head_hash, projection.phase)
         return [record for record, _, _ in chained]
@@ -297,8 +417,9 @@ class WriteUnit(ReadUnit):
         }
         update = sql.update_projection_and_phase if phase_changed else sql.update_projection
         if self._db.count(update, params) != 1:
-            conflict = self._conflict(projection.initiative_id, expected_version)
-            raise StaleHead(conflict.initiative_id, conflict.expected, conflict.actual)
+            # Not read again: whoever catches this (a command on a cached state) loads the
+            # locked row next; a round trip less for each command another process overtook.
+            raise StaleHead(projection.initiative_id, expected_version, None)
 
     def _head(self, initiative_id: str, expected_version: int) -> tuple[int, str, str]:
         """(version, hash, phase) the next event chains onto; conflicts when it moved on."""
@@ -405,6 +526,7 @@ class WriteUnit(ReadUnit):
             projection.initiative_id, self._projection_params(projection, chained[-1][0].hash)
         )
         self._insert_events(chained, 0)
+        texts.insert_texts(self._db, [record for record in records if record.texts])
 
     def replace_projection(self, projection: Projection) -> None:
         """Overwrite a projection with a rebuilt one of the same version and head hash.
@@ -476,6 +598,16 @@ class WriteUnit(ReadUnit):
             self._db.run(self._db.sql.insert_idempotent, params)
         except self._integrity_error as exc:
             raise DuplicateRequest(initiative_id or "", key) from exc
+
+    def remove_text(self, initiative_id: str, seq: int, field: str, at: datetime) -> bool:
+        """Blank one text kept outside its event's payload (and its salt), as removed ``at``;
+        False when it was removed already."""
+        return texts.remove_text(self._db, initiative_id, seq, field, at)
+
+    def set_retention(self, category: str, days: int | None, *, at: datetime, by: str) -> None:
+        """Keep texts of ``category`` for ``days`` (None: forever) from now on."""
+        params = {"category": category, "days": days, "changed_at": self._db.db_time(at)}
+        self._db.run(self._db.sql.texts.upsert_setting, {**params, "changed_by": by})
 
     def add_person(self, name: str, contact: str | None = None) -> str:
         """Record a person; returns the pseudonymous id events refer to them by."""

@@ -8,17 +8,20 @@ who may call it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 
 from kosiflow.engine import Actor
 from kosiflow.services import Services
 from tests.api.apps import CALLERS, DemoApi, demo_api
+from tests.api.sse_client import first_answer
 
 Prepare = Callable[[Services, str, Actor], None]
 Ids = Callable[[Services, str], dict[str, str]]
@@ -40,6 +43,8 @@ class Case:
     """The checklist item a path names."""
     ids: Ids | None = None
     """The path's other parameters, made for the request (given the initiative's id)."""
+    stream: bool = False
+    """A server-sent-events stream: read until its first message, then disconnect."""
 
 
 OPEN = dict.fromkeys(CALLERS, 200)
@@ -109,6 +114,7 @@ API: dict[tuple[str, str], Case] = {
     ("GET", ONE): Case(READ),
     ("GET", f"{ONE}/history"): Case(READ),
     ("GET", f"{ONE}/history/verify"): Case(READ),
+    ("GET", f"{ONE}/diff"): Case(READ, below="?from=2000-01-01T00:00:00Z"),
     ("POST", f"{ONE}/checklist/{{item}}"): Case(
         write(200, 200), body={"evidence": "Protokoll"}, fresh=True
     ),
@@ -134,6 +140,8 @@ API: dict[tuple[str, str], Case] = {
     ("POST", f"{ONE}/notes"): Case(write(200, 200), body={"text": "Notiz"}, fresh=True),
     ("GET", f"{V1}/audit/export"): Case(signed_in(403, 403, 200, 200)),
     ("GET", f"{V1}/reports/phase-durations"): Case(READ),
+    ("GET", f"{V1}/stream"): Case(READ, stream=True),
+    ("GET", f"{ONE}/stream"): Case(READ, stream=True),
     ("GET", f"{V1}/subscriptions"): Case(ADMIN),
     ("POST", f"{V1}/subscriptions"): Case(
         signed_in(403, 403, 403, 201), body={"url": "https://lab.example/hook"}
@@ -178,6 +186,12 @@ ELSEWHERE = {
     ("GET", "/statistics.{format}"),
     ("GET", "/initiatives/{initiative_id}/report"),
     ("GET", "/initiatives/{initiative_id}/report.pdf"),
+    # The pages' streams of changes (any signed-in session; 401 without): tests/api/test_stream.py.
+    ("GET", "/live"),
+    ("GET", "/initiatives/{initiative_id}/live"),
+    # Prometheus metrics: open, or only with the scraping token when KOSIFLOW_METRICS_TOKEN is
+    # set (tests/api/test_metrics.py).
+    ("GET", "/metrics"),
 }
 
 
@@ -223,9 +237,13 @@ def test_each_caller_gets_the_status_of_the_table(
     ids = {} if case.ids is None else case.ids(demo.services, initiative)
     url = path.format(initiative_id=initiative, item=case.item, workflow_id="kosi-lab", **ids)
     before = len(list(demo.services.history(initiative)))
-    response = demo.client.request(
-        method, url + case.below, json=case.body, headers=demo.headers[caller]
-    )
+    if case.stream:
+        status, headers, body = asyncio.run(first_answer(demo.app, url, demo.headers[caller]))
+        response = httpx.Response(status, headers=headers, content=body)
+    else:
+        response = demo.client.request(
+            method, url + case.below, json=case.body, headers=demo.headers[caller]
+        )
     expected = case.expected[caller]
     assert response.status_code == expected, response.text
     if expected >= 400:

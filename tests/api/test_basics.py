@@ -1,4 +1,5 @@
-"""Health, OpenAPI, authentication, languages, workflows and the catch-all errors."""
+"""OpenAPI, authentication, languages, workflows and the catch-all errors (health:
+test_health.py)."""
 
 from __future__ import annotations
 
@@ -6,28 +7,7 @@ import pytest
 
 from api import create_app
 from api.deps import language_of
-from kosiflow.errors import StoreError
 from tests.api.helpers import Api, TestClient, assert_problem
-
-
-def test_health_needs_no_token_and_reports_the_database(api: Api) -> None:
-    response = api.client.get("/api/v1/health")
-    assert response.status_code == 200
-    body = response.json()
-    assert body["status"] == "ok"
-    assert body["database"] == "ok"
-    assert body["version"]
-
-
-def test_health_is_503_without_details_when_the_store_fails(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(**_: object) -> None:
-        raise StoreError("database error: SELECT secret FROM initiatives")
-
-    monkeypatch.setattr(api.services, "list_initiatives", broken)
-    body = assert_problem(api.client.get("/api/v1/health"), 503)
-    assert "SELECT" not in str(body)
 
 
 def test_an_unexpected_error_is_a_500_problem_without_a_traceback(

@@ -85,7 +85,10 @@ def test_an_auditor_sees_everything_and_no_write_control(
     expect(page.locator("#chain-status")).to_have_class("chain-ok")
     expect(page.locator("#timeline li").first).to_be_visible()
     expect(page.locator("#visits tbody tr").first).to_be_visible()
-    expect(page.locator("main form")).to_have_count(0)
+    # Only a form that reads: comparing two moments (GET); nothing that writes.
+    expect(page.locator("main form[method=post]")).to_have_count(0)
+    expect(page.locator("main form")).to_have_count(1)
+    expect(page.locator("main form")).to_have_attribute("method", "get")
 
 
 def test_signing_out_ends_the_session(page: Page, demo_server: DemoServer) -> None:

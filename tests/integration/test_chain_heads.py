@@ -45,7 +45,8 @@ def _initiative(services: Services, title: str) -> str:
 
 
 def _rewrite_wholesale(services: Services, initiative_id: str) -> None:
-    """Change event 2's evidence and recompute every hash from there on, projection included."""
+    """Change event 2's evidence and recompute every hash from there on, projection included
+    (the evidence written into the payload, its text kept outside the payload deleted)."""
     history = list(services.history(initiative_id))
     payload = {**history[1].payload, "evidence": "nachträglich geändert"}
     prev_hash = history[0].hash
@@ -58,6 +59,10 @@ def _rewrite_wholesale(services: Services, initiative_id: str) -> None:
         rewritten.append(changed)
         prev_hash = changed.hash
     with services.database.engine.begin() as connection:
+        connection.execute(
+            text("DELETE FROM event_texts WHERE initiative_id = :id AND seq = 2"),
+            {"id": initiative_id},
+        )
         for record in rewritten:
             connection.execute(
                 text(

@@ -247,6 +247,7 @@ def test_the_page_shows_the_workflow_diagram_with_the_current_phase_marked(site:
     assert "Aktuelle Phase: Initiierung (Checkliste 1/6)" in diagram
     assert 'href="/workflows/kosi-lab"' in diagram
     policy = response.headers["content-security-policy"]
-    assert "script-src" not in policy
+    assert "script-src 'self'; connect-src 'self'" in policy  # static/live.js, nothing inline
+    assert "unsafe" not in policy
     assert "default-src 'none'" in policy
     assert "'sha256-" in policy  # the diagram's own <style>, and nothing else inline

@@ -9,8 +9,12 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;{{7*7}}"
 LINK = 'https://x.example/"><script>alert(2)</script>'
 
 
+OWN_SCRIPT = '<script src="/static/live.js" defer></script>'
+"""The one script a live page loads: our own file (the pages' policy allows no other)."""
+
+
 def assert_inert(html: str) -> None:
-    assert "<script" not in html
+    assert "<script" not in html.replace(OWN_SCRIPT, "")
     assert "&lt;/script&gt;49" not in html  # {{7*7}} was never evaluated
     assert ESCAPED in html
 
