@@ -25,10 +25,10 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import FastAPI, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from api.deps import quick_read
 from api.problems import problem
 from kosiflow.errors import BadInput
 from kosiflow.services import Services
@@ -150,8 +150,9 @@ async def open_stream(
     feed = feed_of(request)
     loop = asyncio.get_running_loop()
     try:
-        stream = await quick_read(
-            services, lambda: feed.open(loop, initiative_id=initiative_id, after=after)
+        # Opening catches up on what was missed (reads, under the feed's lock): off the loop.
+        stream = await run_in_threadpool(
+            lambda: feed.open(loop, initiative_id=initiative_id, after=after)
         )
     except LiveUnavailable as exc:
         headers = {"Retry-After": str(exc.retry_after)}

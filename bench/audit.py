@@ -121,7 +121,8 @@ def measure(url: str, what: str) -> dict[str, float]:
             with open("/dev/null", "wb") as sink:
                 seconds, count = _timed(
                     lambda: sum(
-                        sink.write(line) > 0 for line in export_lines(services.export(), "jsonl")
+                        sink.write(line) > 0
+                        for line in export_lines(services.export_stored(), "jsonl")
                     )
                 )
         elif what == "statistics":

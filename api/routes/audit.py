@@ -8,15 +8,16 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from api.deps import ActorDep, AuditorDep, Iso8601, LangDep, ServicesDep, quick_read
+from api.deps import ActorDep, AuditorDep, Iso8601, LangDep, ServicesDep
 from api.problems import problem_responses
 from kosiflow.errors import BadInput
 from kosiflow.services import Diff
 from kosiflow.services.exports import EXPORT_COLUMNS, EXPORT_MEDIA_TYPES, export_lines
-from kosiflow.store import EventRecord
+from kosiflow.store import StoredEvent
 
 router = APIRouter(tags=["audit"])
 
@@ -56,7 +57,7 @@ def export(
     for name, moment in (("since", since), ("until", until)):
         if moment is not None and moment.tzinfo is None:
             raise BadInput(name, "give a time with its offset, e.g. 2026-05-01T00:00:00Z")
-    records = services.export(
+    records = services.export_stored(
         workflow_id=workflow, initiative_id=initiative, since=since, until=until
     )
     first = next(records, None)  # a NotFound must become a 404 before the answer starts
@@ -70,7 +71,7 @@ def export(
     )
 
 
-def _chained(first: EventRecord, rest: Iterator[EventRecord]) -> Iterator[EventRecord]:
+def _chained(first: StoredEvent, rest: Iterator[StoredEvent]) -> Iterator[StoredEvent]:
     yield first
     yield from rest
 
@@ -333,8 +334,8 @@ async def diff(
     """The initiative's state at both moments compared, in sentences (`Accept-Language`), each
     with the events in between that prove it; 422 naming `query.from` or `query.to` for a
     moment without its offset or `from` after `to`."""
-    found = await quick_read(
-        services,
-        lambda: services.diff(initiative_id, since, until, fields=("query.from", "query.to")),
+    # Folds the history twice: in the thread pool, never inline on the event loop.
+    found = await run_in_threadpool(
+        lambda: services.diff(initiative_id, since, until, fields=("query.from", "query.to"))
     )
     return DiffOut.of(found, lang)

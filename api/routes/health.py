@@ -43,7 +43,7 @@ class HealthOut(BaseModel):
                     "database": "ok",
                     "backend": "postgresql",
                     "version": "0.1.0",
-                    "migrations": {"revision": "0003", "expected": "0003", "up_to_date": True},
+                    "migrations": {"revision": "0004", "expected": "0004", "up_to_date": True},
                     "outbox": {
                         "waiting": 0,
                         "pending": 2,

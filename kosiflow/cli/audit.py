@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.progress import Progress as ProgressBar
@@ -31,7 +31,6 @@ from kosiflow.errors import BadInput
 from kosiflow.services import utc_now
 from kosiflow.services.exports import EXPORT_FORMATS, export_lines, read_export
 from kosiflow.services.heads import heads_document, read_heads_document
-from kosiflow.store import EventRecord
 from kosiflow.store.texts import readable_payload
 
 
@@ -143,7 +142,7 @@ def export(
     def work(s: Settings) -> None:
         if format not in EXPORT_FORMATS:
             raise BadInput("--format", f"{format!r} is none of {', '.join(EXPORT_FORMATS)}")
-        records = s.services().export(
+        records = s.services().export_stored(
             workflow_id=workflow,
             initiative_id=initiative,
             since=_since_until("--since", since),
@@ -190,7 +189,10 @@ def import_(
     run(ctx, work)
 
 
-def _counted(records: Iterator[EventRecord], tick: Callable[[], None]) -> Iterator[EventRecord]:
+T = TypeVar("T")
+
+
+def _counted(records: Iterator[T], tick: Callable[[], None]) -> Iterator[T]:
     for record in records:
         tick()
         yield record

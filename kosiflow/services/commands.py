@@ -138,7 +138,12 @@ class CommandServices(ServiceBase):
                 unit.after_commit(partial(self._states.put, written.state, written.head_hash))
             return written.result
 
-        return observed(self.command_observer, "CreateInitiative", lambda: retried(once))
+        return observed(
+            self.command_observer,
+            "CreateInitiative",
+            lambda: retried(once),
+            self.database.group_commit,
+        )
 
     def add_participant(
         self,
@@ -165,6 +170,7 @@ class CommandServices(ServiceBase):
             self.command_observer,
             "AddParticipant",
             lambda: self._execute(initiative_id, build, describe, actor, **options),
+            self.database.group_commit,
         )
 
     def tick(
@@ -252,6 +258,7 @@ class CommandServices(ServiceBase):
             self.command_observer,
             type(command).__name__,
             lambda: self._execute(initiative_id, lambda _: command, describe, actor, **options),
+            self.database.group_commit,
         )
 
     def _execute(

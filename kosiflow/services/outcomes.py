@@ -9,11 +9,18 @@ and ``error`` (the database failed, or anything unexpected).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Literal, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from kosiflow.errors import CommandRefused, ConcurrencyConflict, KosiflowError, StoreError
 from kosiflow.services.results import CommandResult
+
+if TYPE_CHECKING:
+    from kosiflow.store.group_commit import GroupCommit
+
+_log = logging.getLogger(__name__)
 
 Outcome = Literal["accepted", "replayed", "refused", "conflict", "invalid", "error"]
 OUTCOMES: tuple[Outcome, ...] = ("accepted", "replayed", "refused", "conflict", "invalid", "error")
@@ -38,14 +45,35 @@ def outcome_of(error: BaseException) -> Outcome:
     return "error"
 
 
-def observed(observer: CommandObserver | None, kind: str, run: Callable[[], R]) -> R:
-    """``run()``, telling ``observer`` (when there is one) how it ended."""
+def observed(
+    observer: CommandObserver | None,
+    kind: str,
+    run: Callable[[], R],
+    group: GroupCommit | None = None,
+) -> R:
+    """``run()``, telling ``observer`` (when there is one) how it ended.
+
+    A command run in a job of ``group`` (SQLite's group commit) is told ``accepted`` or
+    ``replayed`` once its batch has committed, never before. Its batch's COMMIT may still fail
+    after ``run()`` returned: the command then fails with :class:`StoreError` outside of this
+    function and is told nothing (not even ``error``). An observer that raises is logged: the
+    count is lost, never the command.
+    """
     if observer is None:
         return run()
     try:
         result = run()
     except BaseException as error:
-        observer(kind, outcome_of(error))
+        _tell(observer, kind, outcome_of(error))
         raise
-    observer(kind, "replayed" if result.replayed else "accepted")
+    tell = partial(_tell, observer, kind, "replayed" if result.replayed else "accepted")
+    if group is None or not group.after_commit(tell):
+        tell()
     return result
+
+
+def _tell(observer: CommandObserver, kind: str, outcome: Outcome) -> None:
+    try:
+        observer(kind, outcome)
+    except Exception:
+        _log.exception("the command observer failed on %s %s", kind, outcome)

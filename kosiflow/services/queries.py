@@ -151,6 +151,7 @@ class QueryServices(ServiceBase):
         """Check the hash chain of one initiative's history, up to the head its projection
         names (so a deleted last event is found too)."""
         with self.database.read() as unit:
+            unit.snapshot()  # the head, the events and their texts as of one moment
             projection = unit.load_projection(initiative_id)
             if projection is None:
                 raise NotFound("initiative", initiative_id)

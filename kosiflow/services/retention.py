@@ -19,6 +19,7 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from kosiflow.engine import SYSTEM, Actor, TextsRemoved
 from kosiflow.engine.events import RETENTION_CATEGORIES
@@ -163,16 +164,18 @@ class RetentionServices(CommandServices):
             if not due:
                 return None
             at = max(now, projection.updated_at)  # histories run forward in time
-            for _, seq, name, _ in due:
-                unit.remove_text(initiative_id, seq, name, at)
+            # only what this unit blanked is recorded (one that went meanwhile is not ours)
+            gone = [d for d in due if unit.remove_text(initiative_id, d[1], d[2], at)]
+            if not gone:
+                return None
             folded = self._fold(projection, unit.events(initiative_id))  # the texts now gone
             days = {s.category: s.days for s in settings}
             event = TextsRemoved(
-                tuple((seq, name) for _, seq, name, _ in due),
+                tuple((seq, name) for _, seq, name, _ in gone),
                 evidence_days=days.get("evidence"),
                 notes_days=days.get("notes"),
             )
             written = self._append(unit, folded, [event], SYSTEM, at)
-        self._states.put(written.state, written.head_hash)  # only once committed
-        texts = tuple((seq, name, category) for _, seq, name, category in due)
+            unit.after_commit(partial(self._states.put, written.state, written.head_hash))
+        texts = tuple((seq, name, category) for _, seq, name, category in gone)
         return RemovedTexts(initiative_id, projection.title, texts, written.state.version)

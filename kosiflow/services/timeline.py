@@ -48,6 +48,7 @@ class TimelineQueries(ServiceBase):
         """The history, phase visits and hash-chain check of one initiative."""
         now = self._clock()
         with self.database.read() as unit:
+            unit.snapshot()  # the head the chain is checked against is the events' own
             projection = unit.load_projection(initiative_id)
             if projection is None:
                 raise NotFound("initiative", initiative_id)

@@ -29,6 +29,7 @@ from kosiflow.store.records import (
     Person,
     Projection,
     StoredDefinition,
+    StoredEvent,
     StoredHead,
     User,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "Projection",
     "ReadUnit",
     "StoredDefinition",
+    "StoredEvent",
     "StoredHead",
     "Subscription",
     "User",

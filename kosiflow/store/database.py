@@ -146,6 +146,8 @@ class Database:
         self._idle: list[_Lease] = []
         """Idle kept connections, the most recently used last (a LIFO keeps few of them warm)."""
         self._idle_lock = threading.Lock()
+        self._closed = False
+        """Whether :meth:`close` has run: a connection given back afterwards is closed."""
         self._turns = (
             WriteTurns(str(engine.url.database), BUSY_TIMEOUT_MS / 1000) if self._sqlite else None
         )
@@ -177,7 +179,9 @@ class Database:
         On SQLite one transaction, a consistent view. On PostgreSQL each statement runs on its
         own (autocommit), which under READ COMMITTED sees what a transaction would (a snapshot
         per statement) and saves the ``COMMIT`` round trip, a quarter of those of a command over
-        HTTP; a streamed read opens a transaction for its server-side cursor.
+        HTTP. A read that combines statements (a stream, events with their texts) first begins
+        a ``REPEATABLE READ READ ONLY`` transaction, so they see one snapshot
+        (``Executor.snapshot``); the unit's end commits it.
         """
         batch = None if self._group is None else self._group.current()
         if batch is not None:
@@ -220,8 +224,9 @@ class Database:
             lease.raw.invalidate()
         elif lease.kept:
             with self._idle_lock:
-                self._idle.append(lease)
-            return
+                if not self._closed:
+                    self._idle.append(lease)
+                    return
         lease.executor.close()
         lease.raw.close()
 
@@ -277,6 +282,7 @@ class Database:
         if self._group is not None:
             self._group.close()
         with self._idle_lock:
+            self._closed = True
             idle, self._idle = self._idle, []
         for lease in idle:
             lease.executor.close()

@@ -15,6 +15,8 @@ _NO_VALUES: Mapping[str, Any] = {}
 _cursor_names = itertools.count(1)
 STREAM_BATCH = 500
 """Rows fetched per round trip when streaming events from PostgreSQL."""
+BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+"""How a PostgreSQL read unit begins the transaction whose one snapshot its later statements see."""
 
 
 class Executor:
@@ -30,10 +32,27 @@ class Executor:
         self.sqlite = sqlite
         self.db_time: Callable[[datetime], Any] = iso_utc if sqlite else to_utc
         self._cursor = dbapi.cursor()
+        self._snapshot = False
+        """Whether this (PostgreSQL read unit's) connection began :data:`BEGIN_SNAPSHOT`; an
+        executor serves a single unit there (``Database._borrow`` makes one per unit)."""
 
     def run_text(self, sql: str) -> None:
         """Execute a statement without parameters (``BEGIN``)."""
         self._cursor.execute(sql)
+
+    def snapshot(self) -> None:
+        """Let every statement from here to the end of the unit see one snapshot of the store.
+
+        A PostgreSQL read unit runs each statement on its own (autocommit, READ COMMITTED: a
+        snapshot per statement); this begins a ``REPEATABLE READ READ ONLY`` transaction, which
+        the unit's end commits. Without it, texts read in one statement and events in the next
+        may straddle a commit (an event without its text). SQLite's units and PostgreSQL's write
+        units (which hold their initiative) need none: a no-op there, and when begun already.
+        """
+        if self.sqlite or self._snapshot or not self.dbapi.autocommit:
+            return
+        self._cursor.execute(BEGIN_SNAPSHOT)
+        self._snapshot = True
 
     def close(self) -> None:
         self._cursor.close()
@@ -64,12 +83,12 @@ class Executor:
         self, compiled: Compiled, values: Mapping[str, Any], *, batch: int = STREAM_BATCH
     ) -> Iterator[Row]:
         """Rows one by one from a cursor of their own (server-side on PostgreSQL, fetching
-        ``batch`` rows per round trip)."""
+        ``batch`` rows per round trip; in a read unit it begins the unit's :meth:`snapshot`,
+        the transaction a server-side cursor needs, so streams read side by side agree)."""
         if self.sqlite:
             cursor = self.dbapi.cursor()  # sqlite3 steps lazily through the result
         else:
-            if self.dbapi.autocommit:  # a read unit: a server-side cursor needs a transaction
-                self.dbapi.autocommit = False
+            self.snapshot()
             cursor = self.dbapi.cursor(name=f"kosiflow_stream_{next(_cursor_names)}")
             cursor.itersize = batch
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -66,6 +66,19 @@ class EventRecord:
     texts: Mapping[str, EventText] = field(default_factory=lambda: NO_TEXTS)
     """Field → the text kept outside the payload (``kosiflow.store.texts.readable_payload``
     puts them back)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event row as stored, not decoded, with its texts: what an export writes.
+
+    ``row`` has the columns of ``select_events``: initiative id, seq, type, schema version,
+    actor, ``at`` (the ISO text it was hashed as, or a datetime), the payload as its canonical
+    JSON text, prev_hash, hash.
+    """
+
+    row: Sequence[Any]
+    texts: Mapping[str, EventText]
 
 
 @dataclass(frozen=True, slots=True)

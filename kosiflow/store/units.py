@@ -36,6 +36,7 @@ from kosiflow.store.records import (
     Person,
     Projection,
     StoredDefinition,
+    StoredEvent,
     StoredHead,
     User,
 )
@@ -66,6 +67,11 @@ def _projection(row: Row) -> Projection:
         created_at=from_db_time(row[11]),
         updated_at=from_db_time(row[12]),
     )
+
+
+def event_record(stored: StoredEvent) -> EventRecord:
+    """A stored event decoded (payload parsed, ``at`` as a datetime)."""
+    return _event_record(stored.row, stored.texts)
 
 
 def _event_record(row: Row, found: Mapping[str, EventText] = NO_TEXTS) -> EventRecord:
@@ -178,8 +184,20 @@ class ReadUnit:
         found = self.event_texts(initiative_id) if rows else {}
         return [_event_record(row, found.get(row[1], NO_TEXTS)) for row in rows]
 
+    def snapshot(self) -> None:
+        """Read one snapshot of the store from here to the end of the unit (on PostgreSQL a
+        ``REPEATABLE READ READ ONLY`` transaction, see ``Executor.snapshot``): for reads that
+        check what one statement found against another's, like a projection's head against
+        the events. Reading texts and streaming begin it anyway."""
+        self._db.snapshot()
+
     def event_texts(self, initiative_id: str) -> dict[int, dict[str, EventText]]:
-        """The texts of the initiative's events kept outside their payloads: seq → field."""
+        """The texts of the initiative's events kept outside their payloads: seq → field.
+
+        Begins the unit's snapshot (``Executor.snapshot``): the events read after them in this
+        unit are those of the same moment, each with its texts (no event committed in between
+        lacks them, no removal shows without the event recording it)."""
+        self._db.snapshot()
         return texts.texts_of(self._db, initiative_id)
 
     def due_texts(
@@ -264,11 +282,18 @@ class ReadUnit:
     ) -> Iterator[EventRecord]:
         """The events of every initiative (filtered like :meth:`heads`), initiative by
         initiative in order of creation, each in seq order; streamed with flat memory."""
+        for stored in self.all_stored_events(workflow_id=workflow_id, initiative_id=initiative_id):
+            yield event_record(stored)
+
+    def all_stored_events(
+        self, *, workflow_id: str | None = None, initiative_id: str | None = None
+    ) -> Iterator[StoredEvent]:
+        """:meth:`all_events` as stored, not decoded (for exports: about twice as fast)."""
         texts_of = self.texts_lookup(workflow_id=workflow_id, initiative_id=initiative_id)
         for head, rows in self.histories(workflow_id=workflow_id, initiative_id=initiative_id):
             found = texts_of(head.initiative_id)
             for row in rows:
-                yield _event_record(row, found.get(row[1], NO_TEXTS))
+                yield StoredEvent(row, found.get(row[1], NO_TEXTS))
 
     def texts_lookup(
         self, *, workflow_id: str | None = None, initiative_id: str | None = None

@@ -6,6 +6,11 @@
   gets its own error and the others are committed; one that makes the COMMIT fail (a deferred
   foreign key) fails the whole batch: nothing acknowledged, nothing written, no state cached.
 * Nothing is answered while the batch cannot commit (the turn held by another process).
+* An unexpected error in a step of a batch (no turn to be had, a COMMIT cancelled before it
+  ran) fails that batch only; an ``after_commit`` callback that raises fails no command. The
+  writes after it go on.
+* Closing the database on the event loop answers the batch committing meanwhile and closes its
+  connection; writes after the close fail with :class:`StoreError`.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import asyncio
 import fcntl
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +263,154 @@ def test_two_processes_committing_in_batches_record_each_command_once(
         seq = next(r.seq for r in history if r.payload.get("item") == item)
         assert ((initiative, item), seq) in versions  # acknowledged with its own version
     _assert_sound(services, initiatives)
+
+
+# An unexpected error in a step of a batch fails that batch (nothing acknowledged that is not
+# committed) and frees the line: the writes after it go on. Each test would hang without it,
+# so each waits for its answers with a generous limit instead.
+ANSWERED_WITHIN = 60
+
+
+async def _answered(*calls: Callable[[], Any], group: GroupCommit) -> list[Any]:
+    """The outcomes of ``calls``, queued together on ``group``."""
+    tasks = [group.run(call) for call in calls]
+    gathered = asyncio.gather(*tasks, return_exceptions=True)
+    return list(await asyncio.wait_for(gathered, ANSWERED_WITHIN))
+
+
+def test_a_turn_that_cannot_be_taken_fails_the_batch_and_later_writes_go_on(
+    services: Services, actor: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = services.create(CHECKLIST.id, "a", actor).initiative_id
+    turns = services.database._turns
+    assert turns is not None
+
+    def no_turn() -> bool:
+        error = OSError(5, "Input/output error")
+        raise StoreError(f"database error: cannot take a turn to write: {error}") from error
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        group = _group(services)
+        with monkeypatch.context() as patched:
+            patched.setattr(turns, "try_take", no_turn)
+            failed = await _answered(
+                lambda: services.tick(first, "item_1", actor),
+                lambda: services.tick(first, "item_2", actor),
+                group=group,
+            )
+        later = await _answered(lambda: services.tick(first, "item_3", actor), group=group)
+        return failed, later
+
+    failed, later = _run(scenario())
+
+    assert all(isinstance(o, StoreError) for o in failed), failed
+    assert all("cannot take a turn to write" in str(o) for o in failed)
+    assert isinstance(later[0], CommandResult)
+    assert _ticked(services, first) == ["item_3"]
+    _assert_sound(services, [first])
+
+
+def test_a_failing_after_commit_callback_leaves_its_commands_acknowledged(
+    services: Services, actor: Actor, sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = services.create(CHECKLIST.id, "a", actor).initiative_id
+
+    def with_failing_callback() -> str:
+        with services.database.write() as unit:
+            unit.after_commit(lambda: 1 / 0)  # type: ignore[func-returns-value]
+            unit.add_user("Ole Hansen", ["member"])
+        return "written"
+
+    calls: list[Callable[[], Any]] = [
+        lambda: services.tick(first, "item_1", actor),
+        with_failing_callback,
+        lambda: services.tick(first, "item_2", actor),
+    ]
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        outcomes = await _batch_behind_held_turn(services, sqlite_url, calls)
+        group = _group(services)
+        later = await _answered(lambda: services.tick(first, "item_3", actor), group=group)
+        return outcomes, later
+
+    outcomes, later = _run(scenario())
+
+    assert [type(o).__name__ for o in outcomes] == ["CommandResult", "str", "CommandResult"]
+    assert isinstance(later[0], CommandResult)
+    assert _ticked(services, first) == ["item_1", "item_2", "item_3"]
+    assert services.database.user_by_name("Ole Hansen") is not None
+    assert services.state(first).version == later[0].version  # the callbacks after it ran
+    assert "an after-commit callback failed" in caplog.text
+    _assert_sound(services, [first])
+
+
+def test_a_commit_cancelled_before_it_ran_fails_the_batch_and_later_writes_go_on(
+    services: Services, actor: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = services.create(CHECKLIST.id, "a", actor).initiative_id
+    services.tick(first, "item_1", actor)
+
+    def cancelled(*_work: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.cancel()
+        return future
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        group = _group(services)
+        await group.run(lambda: None)  # the line of this loop, now there
+        line = group._lines[asyncio.get_running_loop()]
+        with monkeypatch.context() as patched:
+            # the turn and BEGIN are free at once: the only work for the thread is the COMMIT
+            patched.setattr(line.thread, "submit", cancelled)
+            failed = await _answered(
+                lambda: services.tick(first, "item_2", actor),
+                lambda: services.tick(first, "item_3", actor),
+                group=group,
+            )
+        later = await _answered(lambda: services.tick(first, "item_4", actor), group=group)
+        return failed, later
+
+    failed, later = _run(scenario())
+
+    assert all(isinstance(o, StoreError) for o in failed), failed
+    assert isinstance(later[0], CommandResult)
+    assert _ticked(services, first) == ["item_1", "item_4"]
+    _assert_sound(services, [first])
+
+
+def test_closing_on_the_loop_answers_the_batch_committing_and_closes_its_connection(
+    services: Services, actor: Actor, sqlite_url: str
+) -> None:
+    first = services.create(CHECKLIST.id, "a", actor).initiative_id
+    database = services.database
+
+    async def scenario() -> tuple[Any, Any]:
+        group = _group(services)
+        await group.run(lambda: None)  # the line of this loop, now there
+        line = group._lines[asyncio.get_running_loop()]
+        release = threading.Event()
+        line.thread.submit(release.wait)  # the COMMIT waits behind it, in the thread
+        task = asyncio.ensure_future(group.run(lambda: services.tick(first, "item_1", actor)))
+        for _ in range(20):  # the batch runs its job and hands its COMMIT to the thread
+            await asyncio.sleep(0)
+        assert not task.done()
+        release.set()
+        database.close()  # as the app's shutdown does, on the loop
+        ticked = await asyncio.wait_for(task, ANSWERED_WITHIN)
+        try:
+            after = await group.run(lambda: services.tick(first, "item_2", actor))
+        except StoreError as exc:
+            after = exc
+        return ticked, after
+
+    ticked, after = _run(scenario())
+
+    assert isinstance(ticked, CommandResult)
+    assert isinstance(after, StoreError)
+    assert "closed" in str(after)
+    assert database._idle == []  # its connection came back before the close, and was closed
+    reopened = _services(sqlite_url)
+    try:
+        assert _ticked(reopened, first) == ["item_1"]
+    finally:
+        reopened.database.close()

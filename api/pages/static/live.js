@@ -42,8 +42,10 @@
     }
   }
 
+  // A control the user is using: typing in a field, or about to press a button (a region
+  // swapped between mousedown and click would swallow the click).
   function isField(element) {
-    return /^(INPUT|TEXTAREA|SELECT)$/.test(element.tagName);
+    return /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(element.tagName);
   }
 
   // Whether the user is typing in a field of the region (focus there): then it waits.
