@@ -275,7 +275,9 @@ class CommandServices(ServiceBase):
         fingerprint = _fingerprint(idempotency_key, initiative_id, describe)
         when = self._when(at)
 
-        def once(uncertain: _Written | None, pending: Pending[_Written]) -> CommandResult:
+        def attempt(
+            uncertain: _Written | None, pending: Pending[_Written], *, cached: bool
+        ) -> CommandResult:
             with self.database.write() as unit:
                 replayed = self._replay(unit, actor, idempotency_key, fingerprint)
                 if replayed is not None:
@@ -286,10 +288,11 @@ class CommandServices(ServiceBase):
                         return uncertain.result
                 command = build(unit)
                 written = None
-                if uncertain is None:
+                if cached:
                     written = self._on_cached_state(
-                        unit, initiative_id, command, actor, when, expected_version
-                    )
+                        unit, initiative_id, command, actor, when, expected_version,
+                        deferrable=idempotency_key is None,
+                    )  # fmt: skip
                 if written is None:
                     state = self._load_for_update(unit, initiative_id)
                     if expected_version is not None and expected_version != state.version:
@@ -301,6 +304,13 @@ class CommandServices(ServiceBase):
                 unit.after_commit(partial(self._states.put, written.state, written.head_hash))
             return written.result
 
+        def once(uncertain: _Written | None, pending: Pending[_Written]) -> CommandResult:
+            try:
+                return attempt(uncertain, pending, cached=uncertain is None)
+            except StaleHead:  # the append on the cached state, written at commit, found its
+                pending.written = None  # head moved on: nothing was written
+                return attempt(uncertain, pending, cached=False)
+
         return retried(once)
 
     def _on_cached_state(
@@ -311,12 +321,16 @@ class CommandServices(ServiceBase):
         actor: Actor,
         when: datetime | None,
         expected_version: int | None,
+        *,
+        deferrable: bool,
     ) -> _Written | None:
         """Apply the command to the cached state, if there is one and it is still current.
 
         Saves reading the projection on the hot path. The store checks the cached head where it
         moves the projection on; a refusal, a version mismatch or a stale head may all stem from
         a stale cache, so then None (nothing was written): the caller decides on the stored state.
+        ``deferrable``: the unit runs no further statement, so the append may be left to the
+        commit (``WriteUnit.append``), where a stale head raises :class:`StaleHead`.
         """
         cached = self._states.peek(initiative_id)
         if cached is None:
@@ -329,7 +343,7 @@ class CommandServices(ServiceBase):
             return None
         unit.assume_head(initiative_id, state.version, head_hash, state.phase)
         try:
-            return self._append(unit, state, outcome, actor, when)
+            return self._append(unit, state, outcome, actor, when, deferrable=deferrable)
         except StaleHead:
             return None
 
@@ -385,6 +399,8 @@ class CommandServices(ServiceBase):
         events: list[Event],
         actor: Actor,
         at: datetime | None,
+        *,
+        deferrable: bool = False,
     ) -> _Written:
         when = self._moment(state, at)
         new_events = [self._new_event(event, actor, when) for event in events]
@@ -393,7 +409,9 @@ class CommandServices(ServiceBase):
             new_state = apply(
                 new_state, Recorded(new_state.version + 1, new.actor, when, event), self._definition
             )
-        records = unit.append(projection_of(new_state, ""), state.version, new_events)
+        records = unit.append(
+            projection_of(new_state, ""), state.version, new_events, deferrable=deferrable
+        )
         types = tuple(e.type for e in new_events)
         result = CommandResult(state.initiative_id, new_state.version, types, state=new_state)
         return _Written(result, new_state, records[-1].hash)

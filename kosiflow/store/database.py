@@ -12,7 +12,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import PoolProxiedConnection
 
-from kosiflow.errors import StoreError, StoreUnavailable
+from kosiflow.errors import StaleHead, StoreError, StoreUnavailable
+from kosiflow.store.batched_appends import AppendBatcher
 from kosiflow.store.engines import BUSY_TIMEOUT_MS, create_store_engine, parse_url, reconnects_of
 from kosiflow.store.executor import Executor
 from kosiflow.store.group_commit import GroupCommit, SavepointScope
@@ -103,19 +104,27 @@ class _UnitScope(Generic[U]):
 
     def _end(self, kind: type[BaseException] | None, exc: BaseException | None) -> None:
         database, lease = self._database, self._lease
+        unit = self._unit
         try:
             if kind is None:
+                if isinstance(unit, WriteUnit):
+                    unit.write_deferred()
                 lease.executor.dbapi.commit()
                 database._give_back(lease, broken=False)
-                if isinstance(self._unit, WriteUnit):
-                    for callback in self._unit.committed_callbacks:
+                if isinstance(unit, WriteUnit):
+                    for callback in unit.committed_callbacks:
                         callback()
                 return
         except database._error as error:
-            failure = database._failure(error, lease, committing=True)
+            failure = database._failure(error, lease.executor, committing=True)
             database._give_back(lease, broken=not database._rollback(lease))
             raise failure from error
-        failed = database._failure(exc, lease) if isinstance(exc, database._error) else None
+        except (StaleHead, StoreUnavailable):  # of the deferred append's batch, see write_deferred
+            database._give_back(lease, broken=not database._rollback(lease))
+            raise
+        failed = (
+            database._failure(exc, lease.executor) if isinstance(exc, database._error) else None
+        )
         database._give_back(lease, broken=not database._rollback(lease))
         if failed is not None:
             raise failed from exc
@@ -154,6 +163,8 @@ class Database:
         """SQLite's write units wait in line for their turn (see :mod:`kosiflow.store.turns`)."""
         self._group = GroupCommit(self) if self._sqlite else None
         """SQLite's batches of jobs committed together (:attr:`group_commit`)."""
+        self._batcher = None if self._sqlite else AppendBatcher(self._error, self._batch_failure)
+        """PostgreSQL's appends of units committing together (:mod:`.batched_appends`)."""
 
     @property
     def backend(self) -> str:
@@ -197,7 +208,7 @@ class Database:
         return self._group
 
     def _write_unit(self, executor: Executor) -> WriteUnit:
-        return WriteUnit(executor, self._integrity_error)
+        return WriteUnit(executor, self._integrity_error, self._batcher)
 
     def _borrow(self) -> _Lease:
         with self._idle_lock:
@@ -230,7 +241,9 @@ class Database:
         lease.executor.close()
         lease.raw.close()
 
-    def _failure(self, error: Exception, lease: _Lease, *, committing: bool = False) -> StoreError:
+    def _failure(
+        self, error: Exception, executor: Executor, *, committing: bool = False
+    ) -> StoreError:
         """What a DBAPI error of a unit raises; the passing ones as :class:`StoreUnavailable`."""
         message = f"database error: {error}"
         if self._reconnects is None:  # SQLite: its busy timeout has already waited
@@ -240,10 +253,15 @@ class Database:
             return StoreUnavailable(message)
         dialect = self.engine.dialect
         lost = sqlstate in LOST_SQLSTATES or sqlstate.startswith("08")
-        if lost or dialect.is_disconnect(error, lease.executor.dbapi, None):  # type: ignore[arg-type]
+        if lost or dialect.is_disconnect(error, executor.dbapi, None):  # type: ignore[arg-type]
             self._reconnects.connection_lost()
             return StoreUnavailable(message, outcome_unknown=committing)
         return StoreError(message)
+
+    def _batch_failure(self, error: Exception, executor: Executor) -> StoreError:
+        """What a DBAPI error of a batch of appends (``batched_appends``), whose statement is
+        its own commit, raises in each of its units."""
+        return self._failure(error, executor, committing=True)
 
     def _rollback(self, lease: _Lease) -> bool:
         """Roll back; False when the connection is broken (it must not be reused)."""

@@ -62,6 +62,16 @@ class Executor:
         self._cursor.execute(compiled.sql, compiled.params(values))
         return self._cursor
 
+    def run_sql(self, sql: str, values: Mapping[str, Any]) -> list[Row]:
+        """Execute a statement written for this dialect (not compiled); returns its rows."""
+        rows: list[Row] = self._cursor.execute(sql, values).fetchall()
+        return rows
+
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on the (PostgreSQL) connection: a statement has run
+        since the last commit or rollback."""
+        return bool(self.dbapi.info.transaction_status)  # psycopg: IDLE is 0
+
     def run_many(self, compiled: Compiled, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per row of values (``executemany``: one batch, pipelined by psycopg)."""
         self._cursor.executemany(compiled.sql, [compiled.params(values) for values in rows])

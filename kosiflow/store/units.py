@@ -22,6 +22,7 @@ from kosiflow.errors import (
     StoreError,
 )
 from kosiflow.store import people, sessions, texts
+from kosiflow.store.batched_appends import AppendBatcher, DeferredAppend
 from kosiflow.store.chain import canonical_json, digest
 from kosiflow.store.changes import ChangeReads
 from kosiflow.store.columns import from_db_time, to_utc
@@ -349,11 +350,18 @@ class WriteUnit(ReadUnit):
     :meth:`load_projection` locks the initiative's row until the end of the unit.
     """
 
-    def __init__(self, db: Executor, integrity_error: type[Exception]) -> None:
+    def __init__(
+        self, db: Executor, integrity_error: type[Exception], batcher: AppendBatcher | None = None
+    ) -> None:
         super().__init__(db)
         self._integrity_error = integrity_error
+        self._batcher = batcher
         self._heads: dict[str, tuple[int, str, str]] = {}
         """Initiative id → (version, head hash, phase) as this unit last saw them, locked."""
+        self._assumed: set[str] = set()
+        """Initiatives whose head this unit took as known (:meth:`assume_head`), not read."""
+        self.deferred: DeferredAppend | None = None
+        """An append left to the commit (:meth:`append` with ``deferrable``)."""
         self.committed_callbacks: list[Callable[[], None]] = []
         """Run once this unit's writes are committed (see :meth:`after_commit`)."""
 
@@ -383,15 +391,26 @@ class WriteUnit(ReadUnit):
         another version or head hash, nothing is written and it raises ConcurrencyConflict.
         """
         self._heads[initiative_id] = (version, head_hash, phase)
+        self._assumed.add(initiative_id)
 
     def append(
-        self, projection: Projection, expected_version: int, events: Sequence[NewEvent]
+        self,
+        projection: Projection,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        deferrable: bool = False,
     ) -> list[EventRecord]:
         """Append ``events`` after ``expected_version`` and store ``projection`` as their fold.
 
         The events get seq ``expected_version + 1 …`` and are hash-chained onto the current
         head; the projection row is inserted (``expected_version == 0``) or moved on from
         ``expected_version``, with the new head hash (``projection.head_hash`` is ignored).
+
+        ``deferrable`` promises that the unit runs no further statement: on PostgreSQL an append
+        onto an assumed head (:meth:`assume_head`) is then written at commit, in one statement
+        with the appends of other units committing meanwhile (:mod:`.batched_appends`); a head
+        that moved on raises :class:`StaleHead` from the commit then.
 
         Raises:
             ConcurrencyConflict: the initiative is no longer at ``expected_version``.
@@ -402,32 +421,69 @@ class WriteUnit(ReadUnit):
                 f"projection version {projection.version} must be expected version "
                 f"{expected_version} + {len(events)} events (at least one)"
             )
+        if self.deferred is not None:
+            self.write_deferred()  # an append chains onto the one before: written in order
         head = self._head(initiative_id, expected_version)
         chained = _chain(initiative_id, expected_version, head[1], events)
         head_hash = chained[-1][0].hash
         if expected_version == 0:
             self._create(initiative_id, self._projection_params(projection, head_hash))
+            self._write_events(projection, chained, expected_version)
         else:
-            changed = head[2] != projection.phase
-            self._move(projection, head, head_hash, phase_changed=changed)
-        self._insert_events(chained, expected_version)
-        texts.insert_texts(self._db, [record for record, _, _ in chained if record.texts])
-        self._publish(projection, chained)
+            move = self._move_params(projection, head, head_hash)
+            if deferrable and self._batcher is not None and initiative_id in self._assumed:
+                self.deferred = DeferredAppend(
+                    initiative_id, projection.workflow_id, projection.phase, move, chained
+                )
+            else:
+                self._move(move, phase_changed=head[2] != projection.phase)
+                self._write_events(projection, chained, expected_version)
         self._heads[initiative_id] = (projection.version, head_hash, projection.phase)
         return [record for record, _, _ in chained]
 
-    def _move(
+    def write_deferred(self) -> None:
+        """Write the append left to the commit, if any: batched with other units' when this
+        unit has run nothing else (no transaction is open), else here in its transaction.
+
+        Raises:
+            StaleHead: the head it assumed moved on (or its batch failed as a whole); nothing
+                of it was written.
+        """
+        deferred, self.deferred = self.deferred, None
+        if deferred is None:
+            return
+        if self._batcher is not None and not self._db.in_transaction():
+            self._batcher.submit(deferred, self._db)
+            return
+        initiative_id = deferred.initiative_id
+        self._move(deferred.move, phase_changed=True)
+        expected_version = deferred.move["expected"]
+        try:
+            self._insert_events(deferred.events, expected_version)
+        except ConcurrencyConflict as exc:
+            raise StaleHead(initiative_id, expected_version, None) from exc
+        texts.insert_texts(self._db, [record for record, _, _ in deferred.events if record.texts])
+        self._publish_rows(deferred.workflow_id, deferred.phase, deferred.events)
+
+    def _write_events(
         self,
         projection: Projection,
-        head: tuple[int, str, str],
-        head_hash: str,
-        *,
-        phase_changed: bool,
+        chained: Sequence[tuple[EventRecord, str, str]],
+        expected_version: int,
     ) -> None:
-        """Update the projection row from ``head`` (SET only what may change)."""
-        expected_version = head[0]
-        sql = self._db.sql
-        params = {
+        self._insert_events(chained, expected_version)
+        texts.insert_texts(self._db, [record for record, _, _ in chained if record.texts])
+        self._publish_rows(projection.workflow_id, projection.phase, chained)
+
+    def _move_params(
+        self, projection: Projection, head: tuple[int, str, str], head_hash: str
+    ) -> dict[str, Any]:
+        """The values that move the projection row on from ``head`` (``batched_appends``'s
+        ``moves`` keys)."""
+        return {
+            "id": projection.initiative_id,
+            "expected": head[0],
+            "head": head[1],
             "title": projection.title,
             "phase": projection.phase,
             "on_hold": projection.on_hold,
@@ -436,15 +492,29 @@ class WriteUnit(ReadUnit):
             "state": _dump_state(projection.state),
             "head_hash": head_hash,
             "updated_at": self._db.db_time(projection.updated_at),
-            "b_id": projection.initiative_id,
-            "b_expected": expected_version,
-            "b_head": head[1],
+        }
+
+    def _move(self, move: Mapping[str, Any], *, phase_changed: bool) -> None:
+        """Update the projection row from its expected head (SET only what may change)."""
+        sql = self._db.sql
+        params = {
+            "title": move["title"],
+            "phase": move["phase"],
+            "on_hold": move["on_hold"],
+            "ended": move["ended"],
+            "version": move["version"],
+            "state": move["state"],
+            "head_hash": move["head_hash"],
+            "updated_at": move["updated_at"],
+            "b_id": move["id"],
+            "b_expected": move["expected"],
+            "b_head": move["head"],
         }
         update = sql.update_projection_and_phase if phase_changed else sql.update_projection
         if self._db.count(update, params) != 1:
             # Not read again: whoever catches this (a command on a cached state) loads the
             # locked row next; a round trip less for each command another process overtook.
-            raise StaleHead(projection.initiative_id, expected_version, None)
+            raise StaleHead(move["id"], move["expected"], None)
 
     def _head(self, initiative_id: str, expected_version: int) -> tuple[int, str, str]:
         """(version, hash, phase) the next event chains onto; conflicts when it moved on."""
@@ -511,8 +581,8 @@ class WriteUnit(ReadUnit):
             initiative_id = chained[0][0].initiative_id
             raise ConcurrencyConflict(initiative_id, expected_version, None) from exc
 
-    def _publish(
-        self, projection: Projection, chained: Sequence[tuple[EventRecord, str, str]]
+    def _publish_rows(
+        self, workflow_id: str, phase: str, chained: Sequence[tuple[EventRecord, str, str]]
     ) -> None:
         """One outbox row per appended event, for ``kosiflow dispatch`` (see ``outbox.py``).
 
@@ -523,9 +593,9 @@ class WriteUnit(ReadUnit):
             {
                 "initiative_id": r.initiative_id,
                 "seq": r.seq,
-                "workflow_id": projection.workflow_id,
+                "workflow_id": workflow_id,
                 "type": r.type,
-                "phase": projection.phase,
+                "phase": phase,
             }
             for r, _, _ in chained
         ]

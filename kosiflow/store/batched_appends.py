@@ -1,0 +1,257 @@
+"""PostgreSQL: the appends of several commands written by one statement (a group commit).
+
+A command on a cached state (``CommandServices``) knows everything it will write before it
+writes: the projection row moved on from the head it assumes, its events, their texts and their
+outbox rows. Its unit hands that over as a :class:`DeferredAppend` at commit
+(``WriteUnit.append(deferrable=True)``), and the units that commit meanwhile share one
+statement, :data:`BATCH_APPEND`, run in autocommit: one round trip and one transaction for all
+of them instead of BEGIN, three or four statements and COMMIT for each. PostgreSQL spends
+about a fifth of the CPU time per command, and the server process a sixth of its database
+calls (``bench/README.md``).
+
+The first unit to arrive leads: it writes whatever is waiting with its own connection, while
+units arriving meanwhile wait for the next statement (no timer: a batch is what came during the
+last one). Each append is conditional on its initiative's head, as the single-unit append is: a
+projection that moved on (another process, a refusal) writes none of its rows, and its unit
+raises :class:`StaleHead`; the command then runs again on the locked row. A batch holds at most
+one append per initiative. Errors:
+
+- a passing one (lost connection, deadlock, serialization failure) reaches every unit of the
+  batch, which raises it as a failed commit (``StoreUnavailable``; of unknown outcome when the
+  connection was lost: the command services look the events up before running again);
+- any other fails the whole statement, so nothing was written: every unit raises
+  :class:`StaleHead` and runs again on its own, where its error (if it was its own) is raised
+  as it would have been without batching.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+from kosiflow.errors import StaleHead, StoreError, StoreUnavailable
+from kosiflow.store.executor import Executor
+from kosiflow.store.records import EventRecord
+
+MAX_BATCH = 64
+"""Appends per statement at most (the rest wait for the next one)."""
+
+BATCH_APPEND = """
+WITH moves AS (
+    SELECT * FROM unnest(
+        %(id)s::varchar[], %(expected)s::int[], %(head)s::varchar[], %(title)s::text[],
+        %(phase)s::varchar[], %(on_hold)s::bool[], %(ended)s::bool[], %(version)s::int[],
+        %(state)s::text[], %(head_hash)s::varchar[], %(updated_at)s::timestamptz[]
+    ) AS m (id, expected, head, title, phase, on_hold, ended, version, state, head_hash,
+            updated_at)
+), moved AS (
+    UPDATE initiatives AS i SET
+        title = m.title, phase = m.phase, on_hold = m.on_hold, ended = m.ended,
+        version = m.version, state = m.state, head_hash = m.head_hash, updated_at = m.updated_at
+    FROM moves AS m
+    WHERE i.id = m.id AND i.version = m.expected AND i.head_hash = m.head
+    RETURNING i.id
+), recorded AS (
+    INSERT INTO events
+        (initiative_id, seq, type, schema_version, actor, at, payload, prev_hash, hash)
+    SELECT e.initiative_id, e.seq, e.type, e.schema_version, e.actor, e.at, e.payload,
+           e.prev_hash, e.hash
+    FROM unnest(
+        %(e_initiative_id)s::varchar[], %(e_seq)s::int[], %(e_type)s::varchar[],
+        %(e_schema_version)s::int[], %(e_actor)s::varchar[], %(e_at)s::timestamptz[],
+        %(e_payload)s::text[], %(e_prev_hash)s::varchar[], %(e_hash)s::varchar[]
+    ) WITH ORDINALITY AS e (initiative_id, seq, type, schema_version, actor, at, payload,
+                            prev_hash, hash, n)
+    WHERE e.initiative_id IN (SELECT id FROM moved)
+    ORDER BY e.n
+), published AS (
+    INSERT INTO outbox (initiative_id, seq, workflow_id, type, phase)
+    SELECT o.initiative_id, o.seq, o.workflow_id, o.type, o.phase
+    FROM unnest(
+        %(e_initiative_id)s::varchar[], %(e_seq)s::int[], %(o_workflow_id)s::varchar[],
+        %(e_type)s::varchar[], %(o_phase)s::varchar[]
+    ) WITH ORDINALITY AS o (initiative_id, seq, workflow_id, type, phase, n)
+    WHERE o.initiative_id IN (SELECT id FROM moved)
+    ORDER BY o.n
+), kept AS (
+    INSERT INTO event_texts (initiative_id, seq, field, category, at, text, salt, removed_at)
+    SELECT t.initiative_id, t.seq, t.field, t.category, t.at, t.text, t.salt, t.removed_at
+    FROM unnest(
+        %(t_initiative_id)s::varchar[], %(t_seq)s::int[], %(t_field)s::varchar[],
+        %(t_category)s::varchar[], %(t_at)s::timestamptz[], %(t_text)s::text[],
+        %(t_salt)s::varchar[], %(t_removed_at)s::timestamptz[]
+    ) AS t (initiative_id, seq, field, category, at, text, salt, removed_at)
+    WHERE t.initiative_id IN (SELECT id FROM moved)
+)
+SELECT id FROM moved
+"""
+"""Every append of a batch: the projections moved on from their assumed heads (``moves``), and
+the events, outbox rows and texts of those that moved; returns the ids of those. Each outbox
+row is numbered in the order of its event (``ORDER BY`` the arrays' order), so the dispatcher
+sees each initiative's events in seq order. The texts' foreign key to their events is checked
+at the end of the statement, after every part of it has run."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredAppend:
+    """One unit's append, computed but not written: the projection's new columns (``moves``
+    of :data:`BATCH_APPEND`, keyed like its parameters) and the chained events."""
+
+    initiative_id: str
+    workflow_id: str
+    phase: str
+    """The initiative's phase once the events are recorded (the outbox rows' ``phase``)."""
+    move: dict[str, Any]
+    events: Sequence[tuple[EventRecord, str, str]]
+    """``(record, at as ISO text, payload as canonical JSON)``, as ``units._chain`` made them."""
+
+
+def batch_params(appends: Sequence[DeferredAppend]) -> dict[str, list[Any]]:
+    """The array parameters of :data:`BATCH_APPEND` for ``appends``."""
+    params: dict[str, list[Any]] = {key: [] for key in _MOVE_KEYS + _EVENT_KEYS + _TEXT_KEYS}
+    for append in appends:
+        for key in _MOVE_KEYS:
+            params[key].append(append.move[key])
+        for record, _at, payload_json in append.events:
+            params["e_initiative_id"].append(record.initiative_id)
+            params["e_seq"].append(record.seq)
+            params["e_type"].append(record.type)
+            params["e_schema_version"].append(record.schema_version)
+            params["e_actor"].append(record.actor)
+            params["e_at"].append(record.at)
+            params["e_payload"].append(payload_json)
+            params["e_prev_hash"].append(record.prev_hash)
+            params["e_hash"].append(record.hash)
+            params["o_workflow_id"].append(append.workflow_id)
+            params["o_phase"].append(append.phase)
+            for field, text in record.texts.items():
+                params["t_initiative_id"].append(record.initiative_id)
+                params["t_seq"].append(record.seq)
+                params["t_field"].append(field)
+                params["t_category"].append(text.category)
+                params["t_at"].append(record.at)
+                params["t_text"].append(text.text)
+                params["t_salt"].append(text.salt)
+                params["t_removed_at"].append(text.removed_at)
+    return params
+
+
+_MOVE_KEYS = [
+    "id", "expected", "head", "title", "phase", "on_hold", "ended", "version", "state",
+    "head_hash", "updated_at",
+]  # fmt: skip
+_EVENT_KEYS = [
+    "e_initiative_id", "e_seq", "e_type", "e_schema_version", "e_actor", "e_at", "e_payload",
+    "e_prev_hash", "e_hash", "o_workflow_id", "o_phase",
+]  # fmt: skip
+_TEXT_KEYS = [
+    "t_initiative_id", "t_seq", "t_field", "t_category", "t_at", "t_text", "t_salt",
+    "t_removed_at",
+]  # fmt: skip
+
+
+class _Job:
+    __slots__ = ("append", "done", "failure", "stale")
+
+    def __init__(self, append: DeferredAppend) -> None:
+        self.append = append
+        self.done = False
+        self.stale = False
+        self.failure: StoreUnavailable | None = None
+
+
+class AppendBatcher:
+    """Writes the deferred appends of units committing at the same time together.
+
+    ``failure(error, executor)`` classifies a DBAPI error of the statement (on ``executor``'s
+    connection) as a failed commit: a :class:`StoreUnavailable` (a passing failure) reaches
+    every unit of the batch; any other :class:`StoreError` makes each run again on its own (see
+    the module docstring).
+    """
+
+    def __init__(
+        self, dbapi_error: type[Exception], failure: Callable[[Exception, Executor], StoreError]
+    ) -> None:
+        self._dbapi_error = dbapi_error
+        self._failure = failure
+        self._changed = threading.Condition()
+        self._waiting: list[_Job] = []
+        self._writing = False
+
+    def submit(self, append: DeferredAppend, executor: Executor) -> None:
+        """Write ``append`` in a batch, with ``executor``'s connection if this unit leads one
+        (the connection must have no transaction open); returns once it is committed.
+
+        Raises:
+            StaleHead: the initiative is no longer at the head the append assumed, or the
+                batch's statement failed as a whole; nothing of ``append`` was written.
+            StoreUnavailable: the statement failed for a passing reason (see the module
+                docstring); of unknown outcome when its connection was lost.
+        """
+        job = _Job(append)
+        with self._changed:
+            self._waiting.append(job)
+            while not job.done:
+                if self._writing:
+                    self._changed.wait()
+                    continue
+                self._writing = True
+                batch = self._take()
+                self._changed.release()  # others queue up for the next batch meanwhile
+                try:
+                    self._write(batch, executor)
+                finally:
+                    self._changed.acquire()
+                    self._writing = False
+                    self._changed.notify_all()
+        if job.failure is not None:  # one exception per unit: each thread raises its own
+            raise StoreUnavailable(
+                str(job.failure), outcome_unknown=job.failure.outcome_unknown
+            ) from job.failure.__cause__
+        if job.stale:
+            raise StaleHead(append.initiative_id, append.move["expected"], None)
+
+    def _take(self) -> list[_Job]:
+        """The waiting jobs of the next batch: in order of arrival, one per initiative."""
+        batch: list[_Job] = []
+        left: list[_Job] = []
+        initiatives: set[str] = set()
+        for job in self._waiting:
+            initiative_id = job.append.initiative_id
+            if initiative_id in initiatives or len(batch) == MAX_BATCH:
+                left.append(job)
+            else:
+                initiatives.add(initiative_id)
+                batch.append(job)
+        self._waiting = left
+        return batch
+
+    def _write(self, batch: list[_Job], executor: Executor) -> None:
+        """Run the batch's statement; note each job's outcome (never raises an Exception)."""
+        dbapi = executor.dbapi
+        try:
+            dbapi.autocommit = True  # one statement, one transaction: no BEGIN, no COMMIT
+            rows = executor.run_sql(BATCH_APPEND, batch_params([job.append for job in batch]))
+            moved = {row[0] for row in rows}
+        except self._dbapi_error as error:
+            failure = self._failure(error, executor)
+            passing = failure if isinstance(failure, StoreUnavailable) else None
+            for job in batch:
+                job.failure = passing
+                job.stale = passing is None
+                job.done = True
+            return
+        except Exception:  # e.g. a value psycopg cannot send: each runs again on its own
+            for job in batch:
+                job.stale = True
+                job.done = True
+            return
+        finally:
+            with suppress(self._dbapi_error):  # a broken connection is dropped at give-back
+                dbapi.autocommit = False
+        for job in batch:
+            job.stale = job.append.initiative_id not in moved
+            job.done = True
