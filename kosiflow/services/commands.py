@@ -52,9 +52,14 @@ from kosiflow.services.outcomes import CommandObserver, observed
 from kosiflow.services.results import CommandResult
 from kosiflow.services.retries import Pending, retried
 from kosiflow.store import (
+    MovedOn,
     NewEvent,
     WriteUnit,
 )
+
+CACHED_TRIES = 2
+"""Tries of a command on a cached state (refreshed by a batched append that found its head
+moved on) before it is decided on the locked row."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,9 @@ class WriteOptions(TypedDict, total=False):
     at: datetime | None
     """When it happened (aware; recorded in UTC); default now. For imports and the demo."""
 
+
+_Attempt = Callable[[_Written | None, Pending[_Written], bool], CommandResult]
+"""A try of a command's unit: (uncertain, pending, whether to start from the cached state)."""
 
 Describe = Callable[[], Mapping[str, Any]]
 """What identifies a command for its idempotency key (computed only when a key is given)."""
@@ -276,7 +284,7 @@ class CommandServices(ServiceBase):
         when = self._when(at)
 
         def attempt(
-            uncertain: _Written | None, pending: Pending[_Written], *, cached: bool
+            uncertain: _Written | None, pending: Pending[_Written], cached: bool
         ) -> CommandResult:
             with self.database.write() as unit:
                 replayed = self._replay(unit, actor, idempotency_key, fingerprint)
@@ -304,14 +312,36 @@ class CommandServices(ServiceBase):
                 unit.after_commit(partial(self._states.put, written.state, written.head_hash))
             return written.result
 
-        def once(uncertain: _Written | None, pending: Pending[_Written]) -> CommandResult:
-            try:
-                return attempt(uncertain, pending, cached=uncertain is None)
-            except StaleHead:  # the append on the cached state, written at commit, found its
-                pending.written = None  # head moved on: nothing was written
-                return attempt(uncertain, pending, cached=False)
+        batched = idempotency_key is None and self.database.batches_appends
+        return retried(partial(self._cached_first, attempt, initiative_id if batched else None))
 
-        return retried(once)
+    def _cached_first(
+        self,
+        attempt: _Attempt,
+        batched: str | None,
+        uncertain: _Written | None,
+        pending: Pending[_Written],
+    ) -> CommandResult:
+        """One try of a command (see ``retried``): on the cached state, then on the locked row.
+
+        An append on the cached state written at commit that found its head moved on wrote
+        nothing; the command is decided again, on the state it found if that is newer.
+        ``batched`` names the initiative when the append may be batched (PostgreSQL, no
+        idempotency key): a state not cached is then read first (one round trip, no
+        transaction), so that the append is batched too rather than decided on the locked row
+        in a transaction of its own (six round trips).
+        """
+        if uncertain is None:
+            if batched is not None and self._states.peek(batched) is None:
+                self._cache_stored(batched)
+            for _ in range(CACHED_TRIES):
+                try:
+                    return attempt(uncertain, pending, True)
+                except StaleHead as stale:
+                    pending.written = None
+                    if not self._refreshed(stale):
+                        break
+        return attempt(uncertain, pending, False)
 
     def _on_cached_state(
         self,
@@ -346,6 +376,25 @@ class CommandServices(ServiceBase):
             return self._append(unit, state, outcome, actor, when, deferrable=deferrable)
         except StaleHead:
             return None
+
+    def _cache_stored(self, initiative_id: str) -> None:
+        """Cache the initiative's stored state (nothing when there is no such initiative: the
+        command then says so from the locked row)."""
+        with self.database.read() as unit:
+            projection = unit.load_projection(initiative_id)
+        if projection is not None:
+            self._states.put(self._state_of(projection), projection.head_hash)
+
+    def _refreshed(self, stale: StaleHead) -> bool:
+        """Cache the state a batched append found stored instead of its assumed one, if that is
+        newer (typically another process wrote the initiative last): the command is then decided
+        on it and batched again, rather than on the locked row in a transaction of its own."""
+        if not isinstance(stale, MovedOn) or stale.current is None:
+            return False
+        if stale.current.version <= stale.expected:
+            return False  # the statement's snapshot predates the writer that moved it on
+        self._states.put(self._state_of(stale.current), stale.current.head_hash)
+        return True
 
     @staticmethod
     def _recorded_already(unit: WriteUnit, written: _Written) -> bool:

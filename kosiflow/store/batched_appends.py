@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kosiflow.errors import StaleHead, StoreError, StoreUnavailable
-from kosiflow.store.executor import Executor
-from kosiflow.store.records import EventRecord
+from kosiflow.store.executor import Executor, Row
+from kosiflow.store.records import EventRecord, Projection
 
 MAX_BATCH = 64
 """Appends per statement at most (the rest wait for the next one)."""
@@ -53,6 +53,7 @@ WITH moves AS (
         version = m.version, state = m.state, head_hash = m.head_hash, updated_at = m.updated_at
     FROM moves AS m
     WHERE i.id = m.id AND i.version = m.expected AND i.head_hash = m.head
+      AND i.id = ANY(%(id)s::varchar[])
     RETURNING i.id
 ), recorded AS (
     INSERT INTO events
@@ -86,13 +87,19 @@ WITH moves AS (
     ) AS t (initiative_id, seq, field, category, at, text, salt, removed_at)
     WHERE t.initiative_id IN (SELECT id FROM moved)
 )
-SELECT id FROM moved
+SELECT m.id, m.id IN (SELECT id FROM moved), i.id, i.workflow_id, i.workflow_version,
+       i.parent_id, i.title, i.phase, i.on_hold, i.ended, i.version, i.state, i.head_hash,
+       i.created_at, i.updated_at
+FROM moves AS m LEFT JOIN initiatives AS i ON i.id = m.id AND i.id = ANY(%(id)s::varchar[])
 """
 """Every append of a batch: the projections moved on from their assumed heads (``moves``), and
-the events, outbox rows and texts of those that moved; returns the ids of those. Each outbox
-row is numbered in the order of its event (``ORDER BY`` the arrays' order), so the dispatcher
-sees each initiative's events in seq order. The texts' foreign key to their events is checked
-at the end of the statement, after every part of it has run."""
+the events, outbox rows and texts of those that moved. Each outbox row is numbered in the order
+of its event (``ORDER BY`` the arrays' order), so the dispatcher sees each initiative's events
+in seq order. The texts' foreign key to their events is checked at the end of the statement,
+after every part of it has run. ``= ANY`` of the ids lets the planner find the initiatives by
+their key rather than scan them all. Returns per append its initiative's id, whether it moved, and
+the projection row as the statement's snapshot holds it (for one that did not move, the state
+to decide on again)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,30 +160,45 @@ _TEXT_KEYS = [
 ]  # fmt: skip
 
 
+class MovedOn(StaleHead):
+    """A batched append's initiative is no longer at the head it assumed; nothing of it was
+    written. ``current`` is the projection its statement saw (None when the batch failed as a
+    whole), newer than the assumed head or not (a writer may have committed meanwhile)."""
+
+    def __init__(self, initiative_id: str, expected: int, current: Projection | None) -> None:
+        super().__init__(initiative_id, expected, None if current is None else current.version)
+        self.current = current
+
+
 class _Job:
-    __slots__ = ("append", "done", "failure", "stale")
+    __slots__ = ("append", "current", "done", "failure", "stale")
 
     def __init__(self, append: DeferredAppend) -> None:
         self.append = append
         self.done = False
         self.stale = False
+        self.current: Projection | None = None
         self.failure: StoreUnavailable | None = None
 
 
 class AppendBatcher:
     """Writes the deferred appends of units committing at the same time together.
 
-    ``failure(error, executor)`` classifies a DBAPI error of the statement (on ``executor``'s
-    connection) as a failed commit: a :class:`StoreUnavailable` (a passing failure) reaches
-    every unit of the batch; any other :class:`StoreError` makes each run again on its own (see
-    the module docstring).
+    ``projection(row)`` reads a projection row. ``failure(error, executor)`` classifies a DBAPI
+    error of the statement (on ``executor``'s connection) as a failed commit: a
+    :class:`StoreUnavailable` (a passing failure) reaches every unit of the batch; any other
+    :class:`StoreError` makes each run again on its own (see the module docstring).
     """
 
     def __init__(
-        self, dbapi_error: type[Exception], failure: Callable[[Exception, Executor], StoreError]
+        self,
+        dbapi_error: type[Exception],
+        failure: Callable[[Exception, Executor], StoreError],
+        projection: Callable[[Row], Projection],
     ) -> None:
         self._dbapi_error = dbapi_error
         self._failure = failure
+        self._projection = projection
         self._changed = threading.Condition()
         self._waiting: list[_Job] = []
         self._writing = False
@@ -186,7 +208,7 @@ class AppendBatcher:
         (the connection must have no transaction open); returns once it is committed.
 
         Raises:
-            StaleHead: the initiative is no longer at the head the append assumed, or the
+            MovedOn: the initiative is no longer at the head the append assumed, or the
                 batch's statement failed as a whole; nothing of ``append`` was written.
             StoreUnavailable: the statement failed for a passing reason (see the module
                 docstring); of unknown outcome when its connection was lost.
@@ -212,7 +234,7 @@ class AppendBatcher:
                 str(job.failure), outcome_unknown=job.failure.outcome_unknown
             ) from job.failure.__cause__
         if job.stale:
-            raise StaleHead(append.initiative_id, append.move["expected"], None)
+            raise MovedOn(append.initiative_id, append.move["expected"], job.current)
 
     def _take(self) -> list[_Job]:
         """The waiting jobs of the next batch: in order of arrival, one per initiative."""
@@ -235,7 +257,6 @@ class AppendBatcher:
         try:
             dbapi.autocommit = True  # one statement, one transaction: no BEGIN, no COMMIT
             rows = executor.run_sql(BATCH_APPEND, batch_params([job.append for job in batch]))
-            moved = {row[0] for row in rows}
         except self._dbapi_error as error:
             failure = self._failure(error, executor)
             passing = failure if isinstance(failure, StoreUnavailable) else None
@@ -252,6 +273,10 @@ class AppendBatcher:
         finally:
             with suppress(self._dbapi_error):  # a broken connection is dropped at give-back
                 dbapi.autocommit = False
+        found = {row[0]: row for row in rows}
         for job in batch:
-            job.stale = job.append.initiative_id not in moved
+            row = found[job.append.initiative_id]
+            job.stale = not row[1]
+            if job.stale and row[2] is not None:
+                job.current = self._projection(row[2:])
             job.done = True

@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from kosiflow.errors import StaleHead, StoreError, StoreUnavailable
+from kosiflow.store import units
 from kosiflow.store.batched_appends import AppendBatcher
 from kosiflow.store.engines import BUSY_TIMEOUT_MS, create_store_engine, parse_url, reconnects_of
 from kosiflow.store.executor import Executor
@@ -163,7 +164,11 @@ class Database:
         """SQLite's write units wait in line for their turn (see :mod:`kosiflow.store.turns`)."""
         self._group = GroupCommit(self) if self._sqlite else None
         """SQLite's batches of jobs committed together (:attr:`group_commit`)."""
-        self._batcher = None if self._sqlite else AppendBatcher(self._error, self._batch_failure)
+        self._batcher = (
+            None
+            if self._sqlite
+            else AppendBatcher(self._error, self._batch_failure, units.projection_of_row)
+        )
         """PostgreSQL's appends of units committing together (:mod:`.batched_appends`)."""
 
     @property
@@ -198,6 +203,13 @@ class Database:
         if batch is not None:
             return SavepointScope(batch, ReadUnit, self._error)
         return _UnitScope(self, "BEGIN", ReadUnit, autocommit=not self._sqlite)
+
+    @property
+    def batches_appends(self) -> bool:
+        """Whether appends left to the commit (``WriteUnit.append(deferrable=True)``) of units
+        committing together are written by one statement: on PostgreSQL
+        (:mod:`.batched_appends`)."""
+        return self._batcher is not None
 
     @property
     def group_commit(self) -> GroupCommit | None:

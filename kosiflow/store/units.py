@@ -52,7 +52,8 @@ def _dump_state(state: Mapping[str, Any]) -> str:
     return orjson.dumps(state).decode()
 
 
-def _projection(row: Row) -> Projection:
+def projection_of_row(row: Row) -> Projection:
+    """A projection row (``PROJECTION_COLUMNS``) as read."""
     return Projection(
         initiative_id=row[0],
         workflow_id=row[1],
@@ -141,7 +142,7 @@ class ReadUnit:
 
     def load_projection(self, initiative_id: str) -> Projection | None:
         row = self._db.one(self._db.sql.select_projection, {"id": initiative_id})
-        return None if row is None else _projection(row)
+        return None if row is None else projection_of_row(row)
 
     def list_projections(
         self,
@@ -162,7 +163,7 @@ class ReadUnit:
             "offset": offset,
         }
         rows = self._db.all(self._db.sql.list_projections[filters], params)
-        return [_projection(row) for row in rows]
+        return [projection_of_row(row) for row in rows]
 
     def events(self, initiative_id: str) -> Iterator[EventRecord]:
         """The initiative's events in seq order with their texts, streamed (the events never
@@ -380,7 +381,7 @@ class WriteUnit(ReadUnit):
         row = self._db.one(self._db.sql.lock_projection, {"id": initiative_id})
         if row is None:
             return None
-        projection = _projection(row)
+        projection = projection_of_row(row)
         self._heads[initiative_id] = (projection.version, projection.head_hash, projection.phase)
         return projection
 
