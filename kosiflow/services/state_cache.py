@@ -28,8 +28,11 @@ class StateCache:
             self._states.clear()
 
     def put(self, state: InitiativeState, head_hash: str) -> None:
+        """Keep ``state`` unless a later version is kept already (threads put in any order)."""
         with self._lock:
-            self._states.pop(state.initiative_id, None)
+            kept = self._states.pop(state.initiative_id, None)
+            if kept is not None and kept[1].version > state.version:
+                state, head_hash = kept[1], kept[0]
             self._states[state.initiative_id] = (head_hash, state)
             if len(self._states) > self._size:
                 del self._states[next(iter(self._states))]

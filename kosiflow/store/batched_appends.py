@@ -47,13 +47,16 @@ WITH moves AS (
         %(state)s::text[], %(head_hash)s::varchar[], %(updated_at)s::timestamptz[]
     ) AS m (id, expected, head, title, phase, on_hold, ended, version, state, head_hash,
             updated_at)
+), locked AS MATERIALIZED (
+    SELECT id FROM initiatives WHERE id = ANY(%(id)s::varchar[])
+    ORDER BY id FOR NO KEY UPDATE SKIP LOCKED
 ), moved AS (
     UPDATE initiatives AS i SET
         title = m.title, phase = m.phase, on_hold = m.on_hold, ended = m.ended,
         version = m.version, state = m.state, head_hash = m.head_hash, updated_at = m.updated_at
     FROM moves AS m
     WHERE i.id = m.id AND i.version = m.expected AND i.head_hash = m.head
-      AND i.id = ANY(%(id)s::varchar[])
+      AND i.id IN (SELECT id FROM locked)
     RETURNING i.id
 ), recorded AS (
     INSERT INTO events
@@ -97,7 +100,11 @@ the events, outbox rows and texts of those that moved. Each outbox row is number
 of its event (``ORDER BY`` the arrays' order), so the dispatcher sees each initiative's events
 in seq order. The texts' foreign key to their events is checked at the end of the statement,
 after every part of it has run. ``= ANY`` of the ids lets the planner find the initiatives by
-their key rather than scan them all. Returns per append its initiative's id, whether it moved, and
+their key rather than scan them all. The rows are locked first, in the order of their ids,
+skipping any that another transaction holds (``locked``): the statement never waits for a row
+lock, so one initiative held elsewhere (a rebuild, a command on its locked row) never holds up
+the commands of the others, and two processes' batches never deadlock; a skipped append did
+not move and is decided again. Returns per append its initiative's id, whether it moved, and
 the projection row as the statement's snapshot holds it (for one that did not move, the state
 to decide on again)."""
 
@@ -171,14 +178,17 @@ class MovedOn(StaleHead):
 
 
 class _Job:
-    __slots__ = ("append", "current", "done", "failure", "stale")
+    __slots__ = ("append", "cause", "current", "done", "failure", "stale")
 
     def __init__(self, append: DeferredAppend) -> None:
         self.append = append
         self.done = False
         self.stale = False
+        """Nothing of it was written (:class:`MovedOn`)."""
         self.current: Projection | None = None
-        self.failure: StoreUnavailable | None = None
+        self.failure: tuple[str, bool] | None = None
+        """(message, outcome unknown) of the :class:`StoreUnavailable` it raises."""
+        self.cause: BaseException | None = None
 
 
 class AppendBatcher:
@@ -222,17 +232,21 @@ class AppendBatcher:
                     continue
                 self._writing = True
                 batch = self._take()
-                self._changed.release()  # others queue up for the next batch meanwhile
                 try:
-                    self._write(batch, executor)
+                    self._changed.release()  # others queue up for the next batch meanwhile
+                    try:
+                        self._write(batch, executor)
+                    finally:
+                        self._changed.acquire()
                 finally:
-                    self._changed.acquire()
+                    for other in batch:  # left undone only by a BaseException mid-statement
+                        if not other.done:
+                            _fail(other, "the batch was interrupted", unknown=True)
                     self._writing = False
                     self._changed.notify_all()
         if job.failure is not None:  # one exception per unit: each thread raises its own
-            raise StoreUnavailable(
-                str(job.failure), outcome_unknown=job.failure.outcome_unknown
-            ) from job.failure.__cause__
+            message, unknown = job.failure
+            raise StoreUnavailable(message, outcome_unknown=unknown) from job.cause
         if job.stale:
             raise MovedOn(append.initiative_id, append.move["expected"], job.current)
 
@@ -252,31 +266,42 @@ class AppendBatcher:
         return batch
 
     def _write(self, batch: list[_Job], executor: Executor) -> None:
-        """Run the batch's statement; note each job's outcome (never raises an Exception)."""
+        """Run the batch's statement and note each job's outcome.
+
+        A DBAPI error of the statement is classified (see the class docstring); once the
+        statement may have committed, any other error leaves the outcome unknown, to be looked
+        up by the command (never "nothing written": that would apply it twice).
+        """
         dbapi = executor.dbapi
+        params = batch_params([job.append for job in batch])
         try:
             dbapi.autocommit = True  # one statement, one transaction: no BEGIN, no COMMIT
-            rows = executor.run_sql(BATCH_APPEND, batch_params([job.append for job in batch]))
+            rows = executor.run_sql(BATCH_APPEND, params)
         except self._dbapi_error as error:
             failure = self._failure(error, executor)
-            passing = failure if isinstance(failure, StoreUnavailable) else None
             for job in batch:
-                job.failure = passing
-                job.stale = passing is None
-                job.done = True
+                if isinstance(failure, StoreUnavailable):
+                    _fail(job, str(failure), unknown=failure.outcome_unknown, cause=error)
+                else:  # the statement failed whole: nothing written; each runs alone
+                    job.stale = job.done = True
             return
-        except Exception:  # e.g. a value psycopg cannot send: each runs again on its own
+        except BaseException as error:
             for job in batch:
-                job.stale = True
-                job.done = True
-            return
+                _fail(job, f"database error: {error!r}", unknown=True, cause=error)
+            raise
         finally:
             with suppress(self._dbapi_error):  # a broken connection is dropped at give-back
                 dbapi.autocommit = False
         found = {row[0]: row for row in rows}
         for job in batch:
             row = found[job.append.initiative_id]
-            job.stale = not row[1]
-            if job.stale and row[2] is not None:
+            if not row[1] and row[2] is not None:
                 job.current = self._projection(row[2:])
+            job.stale = not row[1]
             job.done = True
+
+
+def _fail(job: _Job, message: str, *, unknown: bool, cause: BaseException | None = None) -> None:
+    job.failure = (message, unknown)
+    job.cause = cause
+    job.done = True

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import PoolProxiedConnection
 
-from kosiflow.errors import StaleHead, StoreError, StoreUnavailable
+from kosiflow.errors import StoreError, StoreUnavailable
 from kosiflow.store import units
 from kosiflow.store.batched_appends import AppendBatcher
 from kosiflow.store.engines import BUSY_TIMEOUT_MS, create_store_engine, parse_url, reconnects_of
@@ -106,10 +106,18 @@ class _UnitScope(Generic[U]):
     def _end(self, kind: type[BaseException] | None, exc: BaseException | None) -> None:
         database, lease = self._database, self._lease
         unit = self._unit
+        if kind is None and isinstance(unit, WriteUnit) and unit.deferred is not None:
+            try:
+                unit.write_deferred()
+            except database._error as error:
+                failure = database._failure(error, lease.executor, committing=True)
+                database._give_back(lease, broken=not database._rollback(lease))
+                raise failure from error
+            except BaseException:  # StaleHead, StoreUnavailable of its batch, or worse
+                database._give_back(lease, broken=not database._rollback(lease))
+                raise
         try:
             if kind is None:
-                if isinstance(unit, WriteUnit):
-                    unit.write_deferred()
                 lease.executor.dbapi.commit()
                 database._give_back(lease, broken=False)
                 if isinstance(unit, WriteUnit):
@@ -120,9 +128,6 @@ class _UnitScope(Generic[U]):
             failure = database._failure(error, lease.executor, committing=True)
             database._give_back(lease, broken=not database._rollback(lease))
             raise failure from error
-        except (StaleHead, StoreUnavailable):  # of the deferred append's batch, see write_deferred
-            database._give_back(lease, broken=not database._rollback(lease))
-            raise
         failed = (
             database._failure(exc, lease.executor) if isinstance(exc, database._error) else None
         )

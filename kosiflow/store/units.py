@@ -422,8 +422,9 @@ class WriteUnit(ReadUnit):
                 f"projection version {projection.version} must be expected version "
                 f"{expected_version} + {len(events)} events (at least one)"
             )
-        if self.deferred is not None:
-            self.write_deferred()  # an append chains onto the one before: written in order
+        if self.deferred is not None:  # chained onto the one before, in this transaction
+            deferred, self.deferred = self.deferred, None
+            self._write_inline(deferred)
         head = self._head(initiative_id, expected_version)
         chained = _chain(initiative_id, expected_version, head[1], events)
         head_hash = chained[-1][0].hash
@@ -455,7 +456,11 @@ class WriteUnit(ReadUnit):
             return
         if self._batcher is not None and not self._db.in_transaction():
             self._batcher.submit(deferred, self._db)
-            return
+        else:
+            self._write_inline(deferred)
+
+    def _write_inline(self, deferred: DeferredAppend) -> None:
+        """Write a deferred append with this unit's connection, in its transaction."""
         initiative_id = deferred.initiative_id
         self._move(deferred.move, phase_changed=True)
         expected_version = deferred.move["expected"]

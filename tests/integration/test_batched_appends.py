@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import pytest
 from kosiflow.catalog import WorkflowCatalog
 from kosiflow.engine import Actor
 from kosiflow.errors import StoreError
-from kosiflow.services import Services
+from kosiflow.services import CommandResult, Services
 from kosiflow.store import open_database
 from kosiflow.store.batched_appends import BATCH_APPEND
 from kosiflow.store.executor import Executor, Row
@@ -113,7 +113,6 @@ def test_commands_committing_together_share_a_statement_and_each_is_recorded_onc
     assert versions == [list(range(2, rounds + 2))] * len(initiatives)
     assert sum(len(carried) for carried in batches.carried) >= len(initiatives) * rounds
     assert max(len(carried) for carried in batches.carried) > 1  # some went together
-    assert all(len(set(carried)) == len(carried) for carried in batches.carried)
     for initiative_id in initiatives:
         assert note_texts(services, initiative_id) == [f"Notiz {n}" for n in range(rounds)]
         assert outbox_seqs(sql, initiative_id) == list(range(1, rounds + 2))
@@ -155,38 +154,121 @@ def hold_event_inserts(sql: psycopg.Connection[Any]) -> None:
     )
 
 
+def notes_in_one_batch(
+    services: Services,
+    sql: psycopg.Connection[Any],
+    postgres_url: str,
+    notes: list[tuple[str, str]],
+) -> list[Future[CommandResult]]:
+    """Send the notes ``(initiative, text)`` so that all but the first go in one batch: the
+    first batch waits (at its event insert) until the rest have queued up behind it."""
+    hold_event_inserts(sql)
+    pool = ThreadPoolExecutor(len(notes))
+    with psycopg.connect(conninfo(postgres_url)) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(4711)")
+        first = pool.submit(services.note, *notes[0], JANA)
+        wait_for(lambda: _waiting_for_advisory(sql) == 1, "the first batch to wait")
+        rest = [pool.submit(services.note, *note, JANA) for note in notes[1:]]
+        wait_for(lambda: _queued(services) == len(rest), "the others to queue up")
+    pool.shutdown(wait=False)
+    return [first, *rest]
+
+
+@pytest.mark.parametrize("refused_by", ["psycopg", "server"])
 def test_a_batch_failing_as_a_whole_runs_each_command_again_on_its_own(
-    services: Services, sql: psycopg.Connection[Any], postgres_url: str, batches: Batches
+    services: Services,
+    sql: psycopg.Connection[Any],
+    postgres_url: str,
+    batches: Batches,
+    refused_by: str,
 ) -> None:
-    """While a first batch waits, three commands queue up for the next; one of them carries a
-    text PostgreSQL refuses (a NUL character), which fails the whole statement. The other two
-    are then written on their own; the refused one fails as it would have alone."""
+    """Three commands go in one batch; one of them carries a text that is refused — by psycopg
+    (a NUL character, before anything is sent) or by the server (a check in a trigger) — which
+    fails the whole statement. The other two are then written on their own; the refused one
+    fails as it would have alone."""
     initiatives = [new_initiative(services) for _ in range(4)]
     for initiative_id in initiatives:
         services.note(initiative_id, "warm", JANA)  # cached: the next notes go in batches
-    hold_event_inserts(sql)
-    texts = ["erste", "gut", "schlecht\x00", "auch gut"]
-    with psycopg.connect(conninfo(postgres_url)) as holder, ThreadPoolExecutor(4) as pool:
-        holder.execute("SELECT pg_advisory_xact_lock(4711)")
-        first = pool.submit(services.note, initiatives[0], texts[0], JANA)
-        wait_for(lambda: _waiting_for_advisory(sql) == 1, "the first batch to wait")
-        rest = [
-            pool.submit(services.note, i, t, JANA)
-            for i, t in zip(initiatives[1:], texts[1:], strict=True)
-        ]
-        wait_for(lambda: _queued(services) == 3, "three appends to queue up")
-        holder.commit()
-        assert first.result(timeout=WAIT_SECONDS).version == 3
-        assert rest[0].result(timeout=WAIT_SECONDS).version == 3
-        with pytest.raises(StoreError):
-            rest[1].result(timeout=WAIT_SECONDS)
-        assert rest[2].result(timeout=WAIT_SECONDS).version == 3
+    bad = "schlecht\x00" if refused_by == "psycopg" else "schlecht"
+    sql.execute("""
+        CREATE FUNCTION refuse_text() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.text = 'schlecht' THEN
+                RAISE EXCEPTION 'refused by the test' USING ERRCODE = '23514';
+            END IF;
+            RETURN NEW;
+        END $$""")
+    sql.execute(
+        "CREATE TRIGGER refuse_text BEFORE INSERT ON event_texts "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_text()"
+    )
+    texts = ["erste", "gut", bad, "auch gut"]
 
-    assert any(sorted(c) == sorted(initiatives[1:]) for c in batches.carried)
+    futures = notes_in_one_batch(
+        services, sql, postgres_url, list(zip(initiatives, texts, strict=True))
+    )
+
+    assert futures[0].result(timeout=WAIT_SECONDS).version == 3
+    assert futures[1].result(timeout=WAIT_SECONDS).version == 3
+    with pytest.raises(StoreError):
+        futures[2].result(timeout=WAIT_SECONDS)
+    assert futures[3].result(timeout=WAIT_SECONDS).version == 3
+    assert sorted(initiatives[1:]) in (sorted(carried) for carried in batches.carried)
     for initiative_id, text in zip(initiatives, texts, strict=True):
-        expected = ["warm"] if "\x00" in text else ["warm", text]
+        expected = ["warm"] if text == bad else ["warm", text]
         assert note_texts(services, initiative_id) == expected
         assert services.verify(initiative_id).ok
+
+
+def test_commands_on_one_initiative_from_many_threads_are_each_recorded_once(
+    services: Services, sql: psycopg.Connection[Any], batches: Batches
+) -> None:
+    """Threads share one cache: all but one of the appends on a cached state lose, and the
+    losers are decided again on the state the batch found, or on the locked row."""
+    initiative_id = new_initiative(services)
+    services.note(initiative_id, "warm", JANA)
+    threads, rounds = 8, 5
+
+    def notes(thread: int) -> list[int]:
+        return [services.note(initiative_id, f"{thread}-{n}", JANA).version for n in range(rounds)]
+
+    with ThreadPoolExecutor(threads) as pool:
+        versions = sorted(v for found in pool.map(notes, range(threads)) for v in found)
+
+    assert versions == list(range(3, 3 + threads * rounds))
+    assert any(not moved for moved in batches.moved)  # some lost the race to another thread
+    assert all(len(set(carried)) == len(carried) for carried in batches.carried)
+    texts = note_texts(services, initiative_id)
+    assert sorted(texts[1:]) == sorted(f"{t}-{n}" for t in range(threads) for n in range(rounds))
+    assert outbox_seqs(sql, initiative_id) == list(range(1, 3 + threads * rounds))
+    assert services.verify(initiative_id).ok
+
+
+def test_an_initiative_locked_elsewhere_does_not_hold_up_the_others(
+    services: Services, postgres_url: str, batches: Batches
+) -> None:
+    """The batch skips a row another transaction holds instead of waiting for it: the other
+    commands go through at once, and the one on the held row waits for it on its own."""
+    held, free = new_initiative(services), new_initiative(services)
+    for initiative_id in (held, free):
+        services.note(initiative_id, "warm", JANA)
+    pool = ThreadPoolExecutor(2)
+    with psycopg.connect(conninfo(postgres_url)) as holder:
+        holder.execute("SELECT 1 FROM initiatives WHERE id = %s FOR UPDATE", [held])
+        try:
+            waiting = pool.submit(services.note, held, "wartet", JANA)
+            wait_for(lambda: any(held in carried for carried in batches.carried), "its batch")
+            through = pool.submit(services.note, free, "geht durch", JANA)
+            assert through.result(timeout=10).version == 3
+            assert not waiting.done()
+        finally:
+            holder.commit()
+            pool.shutdown()
+    assert waiting.result(timeout=WAIT_SECONDS).version == 3
+
+    assert note_texts(services, held) == ["warm", "wartet"]
+    assert note_texts(services, free) == ["warm", "geht durch"]
+    assert services.verify(held).ok
 
 
 def _waiting_for_advisory(sql: psycopg.Connection[Any]) -> int:
@@ -205,28 +287,38 @@ def _queued(services: Services) -> int:
 
 @pytest.mark.parametrize("committed", [True, False], ids=["committed", "not-committed"])
 def test_a_batch_whose_answer_is_lost_is_looked_up_and_applied_once(
-    services: Services, monkeypatch: pytest.MonkeyPatch, committed: bool
+    services: Services,
+    sql: psycopg.Connection[Any],
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    committed: bool,
 ) -> None:
-    initiative_id = new_initiative(services)
-    services.note(initiative_id, "vorher", JANA)
+    """The connection of a batch of three is lost as its statement runs (after it committed,
+    or before): each of the three commands finds out which, and is recorded once."""
+    initiatives = [new_initiative(services) for _ in range(4)]
+    for initiative_id in initiatives:
+        services.note(initiative_id, "vorher", JANA)
     run_sql = Executor.run_sql
-    left = [1]
+    lost: list[int] = []
 
-    def lose_answer(self: Executor, sql: str, values: Mapping[str, Any]) -> list[Row]:
-        if sql is BATCH_APPEND and left[0]:
-            left[0] -= 1
+    def lose_answer(self: Executor, sql_: str, values: Mapping[str, Any]) -> list[Row]:
+        if sql_ is BATCH_APPEND and len(values["id"]) == 3 and not lost:
+            lost.append(3)
             if committed:
-                run_sql(self, sql, values)
+                run_sql(self, sql_, values)
             self.dbapi.close()
             raise psycopg.OperationalError("the connection was lost (injected)")
-        return run_sql(self, sql, values)
+        return run_sql(self, sql_, values)
 
     monkeypatch.setattr(Executor, "run_sql", lose_answer)
 
-    result = services.note(initiative_id, "Protokoll verschickt", JANA)
+    futures = notes_in_one_batch(
+        services, sql, postgres_url, [(i, "Protokoll verschickt") for i in initiatives]
+    )
 
-    assert left == [0]
-    assert result.version == 3
-    assert note_texts(services, initiative_id) == ["vorher", "Protokoll verschickt"]
-    assert services.verify(initiative_id).ok
-    assert services.note(initiative_id, "danach", JANA).version == 4
+    assert [f.result(timeout=WAIT_SECONDS).version for f in futures] == [3, 3, 3, 3]
+    assert lost == [3]
+    for initiative_id in initiatives:
+        assert note_texts(services, initiative_id) == ["vorher", "Protokoll verschickt"]
+        assert services.verify(initiative_id).ok
+        assert services.note(initiative_id, "danach", JANA).version == 4
