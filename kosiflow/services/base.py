@@ -20,7 +20,7 @@ from kosiflow.engine import (
     state_to_json,
 )
 from kosiflow.services.results import Clock, utc_now
-from kosiflow.services.state_cache import StateCache
+from kosiflow.services.state_cache import StaleShare, StateCache
 from kosiflow.store import (
     Database,
     EventRecord,
@@ -83,6 +83,7 @@ class ServiceBase:
         self.catalog = catalog
         self._clock = clock
         self._states = StateCache()
+        self._stale_share = StaleShare()
 
     def _definition(self, workflow_id: str, version: int) -> Definition:
         """The definition of a workflow version (the engine's ``DefinitionLookup``)."""

@@ -52,14 +52,9 @@ from kosiflow.services.outcomes import CommandObserver, observed
 from kosiflow.services.results import CommandResult
 from kosiflow.services.retries import Pending, retried
 from kosiflow.store import (
-    MovedOn,
     NewEvent,
     WriteUnit,
 )
-
-CACHED_TRIES = 2
-"""Tries of a command on a cached state (refreshed by a batched append that found its head
-moved on) before it is decided on the locked row."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +294,7 @@ class CommandServices(ServiceBase):
                 if cached:
                     written = self._on_cached_state(
                         unit, initiative_id, command, actor, when, expected_version,
-                        deferrable=idempotency_key is None,
+                        deferrable=batched is not None,
                     )  # fmt: skip
                 if written is None:
                     state = self._load_for_update(unit, initiative_id)
@@ -312,8 +307,14 @@ class CommandServices(ServiceBase):
                 unit.after_commit(partial(self._states.put, written.state, written.head_hash))
             return written.result
 
-        batched = idempotency_key is None and self.database.batches_appends
-        return retried(partial(self._cached_first, attempt, initiative_id if batched else None))
+        batched = (
+            initiative_id
+            if idempotency_key is None
+            and self.database.batches_appends
+            and not self._stale_share.high
+            else None
+        )
+        return retried(partial(self._cached_first, attempt, batched))
 
     def _cached_first(
         self,
@@ -325,22 +326,22 @@ class CommandServices(ServiceBase):
         """One try of a command (see ``retried``): on the cached state, then on the locked row.
 
         An append on the cached state written at commit that found its head moved on wrote
-        nothing; the command is decided again, on the state it found if that is newer.
+        nothing; the command is then decided again on the locked row. (Deciding it again on the
+        state the batch found, and batching it again, cost PostgreSQL more: bench/README.md.)
         ``batched`` names the initiative when the append may be batched (PostgreSQL, no
-        idempotency key): a state not cached is then read first (one round trip, no
+        idempotency key, and few recent appends on cached states found their head moved on:
+        :class:`StaleShare`): a state not cached is then read first (one round trip, no
         transaction), so that the append is batched too rather than decided on the locked row
         in a transaction of its own (six round trips).
         """
         if uncertain is None:
             if batched is not None and self._states.peek(batched) is None:
                 self._cache_stored(batched)
-            for _ in range(CACHED_TRIES):
-                try:
-                    return attempt(uncertain, pending, True)
-                except StaleHead as stale:
-                    pending.written = None
-                    if not self._refreshed(stale):
-                        break
+            try:
+                return attempt(uncertain, pending, True)
+            except StaleHead:  # an append on the cached state, written at commit, found its
+                pending.written = None  # head moved on: nothing was written
+                self._stale_share.note(stale=True)
         return attempt(uncertain, pending, False)
 
     def _on_cached_state(
@@ -373,9 +374,15 @@ class CommandServices(ServiceBase):
             return None
         unit.assume_head(initiative_id, state.version, head_hash, state.phase)
         try:
-            return self._append(unit, state, outcome, actor, when, deferrable=deferrable)
+            written = self._append(unit, state, outcome, actor, when, deferrable=deferrable)
         except StaleHead:
+            self._stale_share.note(stale=True)
             return None
+        if unit.deferred is None:
+            self._stale_share.note(stale=False)
+        else:  # known at commit (a stale one raises there instead)
+            unit.after_commit(partial(self._stale_share.note, stale=False))
+        return written
 
     def _cache_stored(self, initiative_id: str) -> None:
         """Cache the initiative's stored state (nothing when there is no such initiative: the
@@ -384,17 +391,6 @@ class CommandServices(ServiceBase):
             projection = unit.load_projection(initiative_id)
         if projection is not None:
             self._states.put(self._state_of(projection), projection.head_hash)
-
-    def _refreshed(self, stale: StaleHead) -> bool:
-        """Cache the state a batched append found stored instead of its assumed one, if that is
-        newer (typically another process wrote the initiative last): the command is then decided
-        on it and batched again, rather than on the locked row in a transaction of its own."""
-        if not isinstance(stale, MovedOn) or stale.current is None:
-            return False
-        if stale.current.version <= stale.expected:
-            return False  # the statement's snapshot predates the writer that moved it on
-        self._states.put(self._state_of(stale.current), stale.current.head_hash)
-        return True
 
     @staticmethod
     def _recorded_already(unit: WriteUnit, written: _Written) -> bool:

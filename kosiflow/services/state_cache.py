@@ -36,3 +36,32 @@ class StateCache:
             self._states[state.initiative_id] = (head_hash, state)
             if len(self._states) > self._size:
                 del self._states[next(iter(self._states))]
+
+
+class StaleShare:
+    """The share of recent appends on a cached state that found their head moved on (a moving
+    average over about the last :data:`SPAN` of them).
+
+    With one process it stays near 0: only its own threads race. With several processes writing
+    the same initiatives it rises, as each process's cache misses what the others wrote; then
+    batching appends on PostgreSQL (``store/batched_appends.py``) costs more than it saves: a
+    stale append still costs its share of a batch's statement (which PostgreSQL plans anew each
+    time) before the command runs again on the locked row, where the append in the command's own
+    transaction finds out with one cheap ``UPDATE``. Above :data:`HIGH` the command services
+    write appends in their own transaction; the share goes on being measured there, so batching
+    resumes when the others stop writing.
+    """
+
+    SPAN = 32
+    HIGH = 0.2
+
+    def __init__(self) -> None:
+        self._share = 0.0
+
+    @property
+    def high(self) -> bool:
+        return self._share > self.HIGH
+
+    def note(self, *, stale: bool) -> None:
+        """Count one append on a cached state (a lost update under threads only blurs it)."""
+        self._share += ((1.0 if stale else 0.0) - self._share) / self.SPAN

@@ -3,7 +3,6 @@ PostgreSQL, behind units of work (``Database.write()`` / ``Database.read()``).""
 
 from __future__ import annotations
 
-from kosiflow.store.batched_appends import MovedOn
 from kosiflow.store.chain import (
     VerifyResult,
     canonical_json,
@@ -47,7 +46,6 @@ __all__ = [
     "EventRecord",
     "EventText",
     "JsonObject",
-    "MovedOn",
     "NewEvent",
     "Person",
     "Projection",

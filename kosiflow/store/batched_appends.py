@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kosiflow.errors import StaleHead, StoreError, StoreUnavailable
-from kosiflow.store.executor import Executor, Row
-from kosiflow.store.records import EventRecord, Projection
+from kosiflow.store.executor import Executor
+from kosiflow.store.records import EventRecord
 
 MAX_BATCH = 64
 """Appends per statement at most (the rest wait for the next one)."""
@@ -90,10 +90,7 @@ WITH moves AS (
     ) AS t (initiative_id, seq, field, category, at, text, salt, removed_at)
     WHERE t.initiative_id IN (SELECT id FROM moved)
 )
-SELECT m.id, m.id IN (SELECT id FROM moved), i.id, i.workflow_id, i.workflow_version,
-       i.parent_id, i.title, i.phase, i.on_hold, i.ended, i.version, i.state, i.head_hash,
-       i.created_at, i.updated_at
-FROM moves AS m LEFT JOIN initiatives AS i ON i.id = m.id AND i.id = ANY(%(id)s::varchar[])
+SELECT id FROM moved
 """
 """Every append of a batch: the projections moved on from their assumed heads (``moves``), and
 the events, outbox rows and texts of those that moved. Each outbox row is numbered in the order
@@ -104,9 +101,7 @@ their key rather than scan them all. The rows are locked first, in the order of 
 skipping any that another transaction holds (``locked``): the statement never waits for a row
 lock, so one initiative held elsewhere (a rebuild, a command on its locked row) never holds up
 the commands of the others, and two processes' batches never deadlock; a skipped append did
-not move and is decided again. Returns per append its initiative's id, whether it moved, and
-the projection row as the statement's snapshot holds it (for one that did not move, the state
-to decide on again)."""
+not move. Returns the ids of the initiatives that moved."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,25 +162,14 @@ _TEXT_KEYS = [
 ]  # fmt: skip
 
 
-class MovedOn(StaleHead):
-    """A batched append's initiative is no longer at the head it assumed; nothing of it was
-    written. ``current`` is the projection its statement saw (None when the batch failed as a
-    whole), newer than the assumed head or not (a writer may have committed meanwhile)."""
-
-    def __init__(self, initiative_id: str, expected: int, current: Projection | None) -> None:
-        super().__init__(initiative_id, expected, None if current is None else current.version)
-        self.current = current
-
-
 class _Job:
-    __slots__ = ("append", "cause", "current", "done", "failure", "stale")
+    __slots__ = ("append", "cause", "done", "failure", "stale")
 
     def __init__(self, append: DeferredAppend) -> None:
         self.append = append
         self.done = False
         self.stale = False
-        """Nothing of it was written (:class:`MovedOn`)."""
-        self.current: Projection | None = None
+        """Nothing of it was written (:class:`StaleHead`)."""
         self.failure: tuple[str, bool] | None = None
         """(message, outcome unknown) of the :class:`StoreUnavailable` it raises."""
         self.cause: BaseException | None = None
@@ -194,7 +178,7 @@ class _Job:
 class AppendBatcher:
     """Writes the deferred appends of units committing at the same time together.
 
-    ``projection(row)`` reads a projection row. ``failure(error, executor)`` classifies a DBAPI
+    ``failure(error, executor)`` classifies a DBAPI
     error of the statement (on ``executor``'s connection) as a failed commit: a
     :class:`StoreUnavailable` (a passing failure) reaches every unit of the batch; any other
     :class:`StoreError` makes each run again on its own (see the module docstring).
@@ -204,11 +188,9 @@ class AppendBatcher:
         self,
         dbapi_error: type[Exception],
         failure: Callable[[Exception, Executor], StoreError],
-        projection: Callable[[Row], Projection],
     ) -> None:
         self._dbapi_error = dbapi_error
         self._failure = failure
-        self._projection = projection
         self._changed = threading.Condition()
         self._waiting: list[_Job] = []
         self._writing = False
@@ -218,7 +200,7 @@ class AppendBatcher:
         (the connection must have no transaction open); returns once it is committed.
 
         Raises:
-            MovedOn: the initiative is no longer at the head the append assumed, or the
+            StaleHead: the initiative is no longer at the head the append assumed, or the
                 batch's statement failed as a whole; nothing of ``append`` was written.
             StoreUnavailable: the statement failed for a passing reason (see the module
                 docstring); of unknown outcome when its connection was lost.
@@ -248,7 +230,7 @@ class AppendBatcher:
             message, unknown = job.failure
             raise StoreUnavailable(message, outcome_unknown=unknown) from job.cause
         if job.stale:
-            raise MovedOn(append.initiative_id, append.move["expected"], job.current)
+            raise StaleHead(append.initiative_id, append.move["expected"], None)
 
     def _take(self) -> list[_Job]:
         """The waiting jobs of the next batch: in order of arrival, one per initiative."""
@@ -292,12 +274,9 @@ class AppendBatcher:
         finally:
             with suppress(self._dbapi_error):  # a broken connection is dropped at give-back
                 dbapi.autocommit = False
-        found = {row[0]: row for row in rows}
+        moved = {row[0] for row in rows}
         for job in batch:
-            row = found[job.append.initiative_id]
-            if not row[1] and row[2] is not None:
-                job.current = self._projection(row[2:])
-            job.stale = not row[1]
+            job.stale = job.append.initiative_id not in moved
             job.done = True
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from kosiflow.errors import StoreError, StoreUnavailable
-from kosiflow.store import units
 from kosiflow.store.batched_appends import AppendBatcher
 from kosiflow.store.engines import BUSY_TIMEOUT_MS, create_store_engine, parse_url, reconnects_of
 from kosiflow.store.executor import Executor
@@ -169,11 +168,7 @@ class Database:
         """SQLite's write units wait in line for their turn (see :mod:`kosiflow.store.turns`)."""
         self._group = GroupCommit(self) if self._sqlite else None
         """SQLite's batches of jobs committed together (:attr:`group_commit`)."""
-        self._batcher = (
-            None
-            if self._sqlite
-            else AppendBatcher(self._error, self._batch_failure, units.projection_of_row)
-        )
+        self._batcher = None if self._sqlite else AppendBatcher(self._error, self._batch_failure)
         """PostgreSQL's appends of units committing together (:mod:`.batched_appends`)."""
 
     @property

@@ -52,8 +52,7 @@ def _dump_state(state: Mapping[str, Any]) -> str:
     return orjson.dumps(state).decode()
 
 
-def projection_of_row(row: Row) -> Projection:
-    """A projection row (``PROJECTION_COLUMNS``) as read."""
+def _projection(row: Row) -> Projection:
     return Projection(
         initiative_id=row[0],
         workflow_id=row[1],
@@ -142,7 +141,7 @@ class ReadUnit:
 
     def load_projection(self, initiative_id: str) -> Projection | None:
         row = self._db.one(self._db.sql.select_projection, {"id": initiative_id})
-        return None if row is None else projection_of_row(row)
+        return None if row is None else _projection(row)
 
     def list_projections(
         self,
@@ -163,7 +162,7 @@ class ReadUnit:
             "offset": offset,
         }
         rows = self._db.all(self._db.sql.list_projections[filters], params)
-        return [projection_of_row(row) for row in rows]
+        return [_projection(row) for row in rows]
 
     def events(self, initiative_id: str) -> Iterator[EventRecord]:
         """The initiative's events in seq order with their texts, streamed (the events never
@@ -381,7 +380,7 @@ class WriteUnit(ReadUnit):
         row = self._db.one(self._db.sql.lock_projection, {"id": initiative_id})
         if row is None:
             return None
-        projection = projection_of_row(row)
+        projection = _projection(row)
         self._heads[initiative_id] = (projection.version, projection.head_hash, projection.phase)
         return projection
 
