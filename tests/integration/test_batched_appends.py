@@ -347,3 +347,30 @@ def test_processes_writing_the_same_initiatives_stop_batching_until_one_writes_a
     assert services.progress(initiative_id).state.version == 1 + 40 + 10 + 60
     assert len(note_texts(services, initiative_id)) == 110
     assert services.verify(initiative_id).ok
+
+
+def test_an_unexpected_error_after_the_statement_leaves_its_outcome_to_be_looked_up(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a database error, raised once the batch's statement has committed: the command
+    must not take it for "nothing written" (that would record it twice)."""
+    initiative_id = new_initiative(services)
+    services.note(initiative_id, "vorher", JANA)
+    run_sql = Executor.run_sql
+    raised: list[str] = []
+
+    def fail_after(self: Executor, sql_: str, values: Mapping[str, Any]) -> list[Row]:
+        rows = run_sql(self, sql_, values)
+        if sql_ is BATCH_APPEND and not raised:
+            raised.append("after the commit")
+            raise RuntimeError("injected after the statement")
+        return rows
+
+    monkeypatch.setattr(Executor, "run_sql", fail_after)
+
+    result = services.note(initiative_id, "einmal", JANA)
+
+    assert raised == ["after the commit"]
+    assert result.version == 3
+    assert note_texts(services, initiative_id) == ["vorher", "einmal"]
+    assert services.verify(initiative_id).ok
