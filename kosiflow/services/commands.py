@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from functools import partial
 from typing import Any, TypedDict, Unpack
 
@@ -77,8 +78,19 @@ class WriteOptions(TypedDict, total=False):
     """When it happened (aware; recorded in UTC); default now. For imports and the demo."""
 
 
-_Attempt = Callable[[_Written | None, Pending[_Written], bool], CommandResult]
-"""A try of a command's unit: (uncertain, pending, whether to start from the cached state)."""
+class _Start(Enum):
+    """Where a try of a command starts."""
+
+    CACHE = "cache"
+    """The cached state, if any; the append then tells whether it was stale (StaleShare)."""
+    READ = "read"
+    """The cached state, just read from the store (StaleShare measured by the read)."""
+    STORE = "store"
+    """The locked row."""
+
+
+_Attempt = Callable[[_Written | None, Pending[_Written], _Start], CommandResult]
+"""A try of a command's unit: (uncertain, pending, where to start)."""
 
 Describe = Callable[[], Mapping[str, Any]]
 """What identifies a command for its idempotency key (computed only when a key is given)."""
@@ -279,7 +291,7 @@ class CommandServices(ServiceBase):
         when = self._when(at)
 
         def attempt(
-            uncertain: _Written | None, pending: Pending[_Written], cached: bool
+            uncertain: _Written | None, pending: Pending[_Written], start: _Start
         ) -> CommandResult:
             with self.database.write() as unit:
                 replayed = self._replay(unit, actor, idempotency_key, fingerprint)
@@ -291,10 +303,10 @@ class CommandServices(ServiceBase):
                         return uncertain.result
                 command = build(unit)
                 written = None
-                if cached:
+                if start is not _Start.STORE:
                     written = self._on_cached_state(
                         unit, initiative_id, command, actor, when, expected_version,
-                        deferrable=batched is not None,
+                        deferrable=batched is not None, measure=start is _Start.CACHE,
                     )  # fmt: skip
                 if written is None:
                     state = self._load_for_update(unit, initiative_id)
@@ -308,11 +320,7 @@ class CommandServices(ServiceBase):
             return written.result
 
         batched = (
-            initiative_id
-            if idempotency_key is None
-            and self.database.batches_appends
-            and not self._stale_share.high
-            else None
+            initiative_id if idempotency_key is None and self.database.batches_appends else None
         )
         return retried(partial(self._cached_first, attempt, batched))
 
@@ -329,20 +337,32 @@ class CommandServices(ServiceBase):
         nothing; the command is then decided again on the locked row. (Deciding it again on the
         state the batch found, and batching it again, cost PostgreSQL more: bench/README.md.)
         ``batched`` names the initiative when the append may be batched (PostgreSQL, no
-        idempotency key, and few recent appends on cached states found their head moved on:
-        :class:`StaleShare`): a state not cached is then read first (one round trip, no
-        transaction), so that the append is batched too rather than decided on the locked row
-        in a transaction of its own (six round trips).
+        idempotency key). The stored state is then read first (one round trip, no
+        transaction) when it is not cached, or when many cached states have lately been found
+        behind the store (:class:`StaleShare`: other processes write the same initiatives), so
+        that the append is batched on a current state rather than found stale and decided
+        again on the locked row in a transaction of its own (six round trips).
         """
         if uncertain is None:
-            if batched is not None and self._states.peek(batched) is None:
-                self._cache_stored(batched)
+            read = batched is not None and self._read_first(batched)
             try:
-                return attempt(uncertain, pending, True)
+                return attempt(uncertain, pending, _Start.READ if read else _Start.CACHE)
             except StaleHead:  # an append on the cached state, written at commit, found its
                 pending.written = None  # head moved on: nothing was written
-                self._stale_share.note(stale=True)
-        return attempt(uncertain, pending, False)
+                if not read:
+                    self._stale_share.note(stale=True)
+        return attempt(uncertain, pending, _Start.STORE)
+
+    def _read_first(self, initiative_id: str) -> bool:
+        """Cache the stored state before deciding, when it is not cached or cached states are
+        often stale; whether it was read (the read then measures :class:`StaleShare`)."""
+        cached = self._states.peek(initiative_id)
+        if cached is not None and not self._stale_share.high:
+            return False
+        version = self._cache_stored(initiative_id)
+        if cached is not None:
+            self._stale_share.note(stale=version is not None and version > cached[1].version)
+        return True
 
     def _on_cached_state(
         self,
@@ -354,6 +374,7 @@ class CommandServices(ServiceBase):
         expected_version: int | None,
         *,
         deferrable: bool,
+        measure: bool,
     ) -> _Written | None:
         """Apply the command to the cached state, if there is one and it is still current.
 
@@ -362,6 +383,8 @@ class CommandServices(ServiceBase):
         a stale cache, so then None (nothing was written): the caller decides on the stored state.
         ``deferrable``: the unit runs no further statement, so the append may be left to the
         commit (``WriteUnit.append``), where a stale head raises :class:`StaleHead`.
+        ``measure``: whether the append's outcome counts for :class:`StaleShare` (not when the
+        state was just read: the read was counted).
         """
         cached = self._states.peek(initiative_id)
         if cached is None:
@@ -376,21 +399,26 @@ class CommandServices(ServiceBase):
         try:
             written = self._append(unit, state, outcome, actor, when, deferrable=deferrable)
         except StaleHead:
-            self._stale_share.note(stale=True)
+            if measure:
+                self._stale_share.note(stale=True)
             return None
+        if not measure:
+            return written
         if unit.deferred is None:
             self._stale_share.note(stale=False)
         else:  # known at commit (a stale one raises there instead)
             unit.after_commit(partial(self._stale_share.note, stale=False))
         return written
 
-    def _cache_stored(self, initiative_id: str) -> None:
+    def _cache_stored(self, initiative_id: str) -> int | None:
         """Cache the initiative's stored state (nothing when there is no such initiative: the
-        command then says so from the locked row)."""
+        command then says so from the locked row); its version."""
         with self.database.read() as unit:
             projection = unit.load_projection(initiative_id)
-        if projection is not None:
-            self._states.put(self._state_of(projection), projection.head_hash)
+        if projection is None:
+            return None
+        self._states.put(self._state_of(projection), projection.head_hash)
+        return projection.version
 
     @staticmethod
     def _recorded_already(unit: WriteUnit, written: _Written) -> bool:

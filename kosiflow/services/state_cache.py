@@ -39,17 +39,18 @@ class StateCache:
 
 
 class StaleShare:
-    """The share of recent appends on a cached state that found their head moved on (a moving
+    """The share of recent commands whose cached state was found behind the store (a moving
     average over about the last :data:`SPAN` of them).
 
     With one process it stays near 0: only its own threads race. With several processes writing
     the same initiatives it rises, as each process's cache misses what the others wrote; then
-    batching appends on PostgreSQL (``store/batched_appends.py``) costs more than it saves: a
-    stale append still costs its share of a batch's statement (which PostgreSQL plans anew each
-    time) before the command runs again on the locked row, where the append in the command's own
-    transaction finds out with one cheap ``UPDATE``. Above :data:`HIGH` the command services
-    write appends in their own transaction; the share goes on being measured there, so batching
-    resumes when the others stop writing.
+    batching appends on PostgreSQL (``store/batched_appends.py``) on cached states costs more
+    than it saves: a stale append still costs its share of a batch's statement (which
+    PostgreSQL plans anew each time) before the command runs again on the locked row, in a
+    transaction of its own. Above :data:`HIGH` the command services read the stored state
+    before deciding (one autocommit round trip), so the append is batched on a current state;
+    the read goes on measuring the share, so the reads stop when the others stop writing.
+    Below it, the append itself tells (stale or not).
     """
 
     SPAN = 32
@@ -63,5 +64,5 @@ class StaleShare:
         return self._share > self.HIGH
 
     def note(self, *, stale: bool) -> None:
-        """Count one append on a cached state (a lost update under threads only blurs it)."""
+        """Count one command on a cached state (a lost update under threads only blurs it)."""
         self._share += ((1.0 if stale else 0.0) - self._share) / self.SPAN

@@ -69,12 +69,12 @@ def find_people(db: Executor, key: str) -> list[Person]:
 
 def person_names(db: Executor, ids: Iterable[str]) -> dict[str, str]:
     """Person id → name for those of ``ids`` that exist (erased people have the name "")."""
-    names: dict[str, str] = {}
-    for person_id in dict.fromkeys(ids):
-        row = db.one(db.sql.select_person_name, {"id": person_id})
-        if row is not None:
-            names[person_id] = row[0]
-    return names
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    rows = db.all(db.sql.select_person_names, {"ids": json.dumps(wanted)})
+    found: dict[str, str] = {row[0]: row[1] for row in rows}
+    return {person_id: found[person_id] for person_id in wanted if person_id in found}
 
 
 def add_user(db: Executor, name: str, roles: Sequence[str]) -> tuple[User, str]:

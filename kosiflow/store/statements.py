@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Dialect,
     Insert,
     Table,
     bindparam,
+    cast,
     delete,
     func,
     insert,
@@ -186,7 +188,18 @@ SELECT_IDEMPOTENT = select(idempotency_keys.c.fingerprint, idempotency_keys.c.re
 )
 INSERT_IDEMPOTENT = insert(idempotency_keys)
 INSERT_PERSON = insert(people)
-SELECT_PERSON_NAME = select(people.c.name).where(people.c.id == bindparam("id"))
+
+
+def _select_person_names(dialect: Dialect) -> ClauseElement:
+    """Id and name of the people whose ids the JSON list ``ids`` holds (one round trip)."""
+    listed = (
+        select(func.json_array_elements_text(cast(bindparam("ids"), JSON)))
+        if dialect.name == "postgresql"
+        else select(literal_column("value")).select_from(func.json_each(bindparam("ids")))
+    )
+    return select(people.c.id, people.c.name).where(people.c.id.in_(listed.scalar_subquery()))
+
+
 SELECT_PEOPLE = (
     select(people.c.id, people.c.name, people.c.erased_at)
     .where((people.c.id == bindparam("key")) | (people.c.name == bindparam("key")))
@@ -315,7 +328,7 @@ class Statements:
     select_idempotent: Compiled
     insert_idempotent: Compiled
     insert_person: Compiled
-    select_person_name: Compiled
+    select_person_names: Compiled
     select_people: Compiled
     erase_person: Compiled
     select_user_by_token: Compiled
@@ -388,7 +401,7 @@ def _compile_all(dialect: Dialect) -> Statements:
         select_idempotent=c(SELECT_IDEMPOTENT),
         insert_idempotent=c(INSERT_IDEMPOTENT, _columns(idempotency_keys)),
         insert_person=c(INSERT_PERSON, _columns(people)),
-        select_person_name=c(SELECT_PERSON_NAME),
+        select_person_names=c(_select_person_names(dialect)),
         select_people=c(SELECT_PEOPLE),
         erase_person=c(ERASE_PERSON, ["name", "contact", "erased_at"]),
         select_user_by_token=c(SELECT_USER_BY_TOKEN),

@@ -323,27 +323,41 @@ def test_a_batch_whose_answer_is_lost_is_looked_up_and_applied_once(
         assert services.note(initiative_id, "danach", JANA).version == 4
 
 
-def test_processes_writing_the_same_initiatives_stop_batching_until_one_writes_alone(
-    services: Services, postgres_url: str, batches: Batches
+def test_processes_writing_the_same_initiatives_read_first_until_one_writes_alone(
+    services: Services, postgres_url: str, batches: Batches, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two "processes" taking turns on one initiative make each other's caches stale; once
-    that is common, appends go in their own transactions (no statement of a batch, every
-    command still recorded once); when one writes alone again, its appends are batched again."""
+    that is common, each command reads the stored state before deciding, so its append is still
+    batched and no longer found stale (every command recorded once); when one writes alone
+    again, it trusts its cache again: no more reads."""
     other = open_services(postgres_url)
+    reads: list[Services] = []
+    cache_stored = Services._cache_stored
+
+    def counted(self: Services, initiative_id: str) -> int | None:
+        reads.append(self)
+        return cache_stored(self, initiative_id)
+
+    monkeypatch.setattr(Services, "_cache_stored", counted)
     try:
         initiative_id = new_initiative(services)
         for turn in range(40):
             (services if turn % 2 else other).note(initiative_id, f"Zug {turn}", JANA)
-        batched_while_alternating = len(batches.carried)
+        reads.clear()
+        carried = len(batches.carried)
         for turn in range(10):
             (services if turn % 2 else other).note(initiative_id, f"später {turn}", JANA)
-        assert len(batches.carried) == batched_while_alternating  # no more batches
+        assert reads == [other, services] * 5  # each read first
+        assert batches.carried[carried:] == [[initiative_id]] * 10  # and batched
+        assert batches.moved[carried:] == [{initiative_id}] * 10  # none found stale
         for n in range(60):
+            reads.clear()
             services.note(initiative_id, f"allein {n}", JANA)
     finally:
         other.database.close()
 
-    assert batches.moved[-1] == {initiative_id}  # batched again
+    assert reads == []  # trusting its cache again
+    assert batches.moved[-1] == {initiative_id}
     assert services.progress(initiative_id).state.version == 1 + 40 + 10 + 60
     assert len(note_texts(services, initiative_id)) == 110
     assert services.verify(initiative_id).ok

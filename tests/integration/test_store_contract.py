@@ -216,6 +216,8 @@ class EventStoreContract:
         with db.read() as unit:
             assert unit.person_names([aylin, lena, "p-unknown"]) == {aylin: "", lena: "Lena"}
             assert unit.person_names([]) == {}
+            twice = unit.person_names([lena, aylin, lena])  # one statement for all
+            assert list(twice.items()) == [(lena, "Lena"), (aylin, "")]  # in the order asked
         with db.engine.connect() as connection:
             row = connection.execute(
                 text("SELECT contact, erased_at FROM people WHERE id = :id"), {"id": aylin}
