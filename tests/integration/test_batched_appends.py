@@ -20,6 +20,7 @@ from kosiflow.catalog import WorkflowCatalog
 from kosiflow.engine import Actor
 from kosiflow.errors import StoreError
 from kosiflow.services import CommandResult, Services
+from kosiflow.services.state_cache import StaleShare
 from kosiflow.store import open_database
 from kosiflow.store.batched_appends import BATCH_APPEND
 from kosiflow.store.executor import Executor, Row
@@ -350,13 +351,25 @@ def test_processes_writing_the_same_initiatives_read_first_until_one_writes_alon
         assert reads == [other, services] * 5  # each read first
         assert batches.carried[carried:] == [[initiative_id]] * 10  # and batched
         assert batches.moved[carried:] == [{initiative_id}] * 10  # none found stale
+        reads.clear()
+        solo_reads = []
         for n in range(60):
-            reads.clear()
             services.note(initiative_id, f"allein {n}", JANA)
+            solo_reads.append(len(reads))
     finally:
         other.database.close()
 
-    assert reads == []  # trusting its cache again
+    # Each of its 25 turns found its cache behind, counted once (by the append, then by the
+    # read): the share falls below HIGH after as many reads as in this replay.
+    replay = StaleShare()
+    for _ in range(25):
+        replay.note(stale=True)
+    falling = 0
+    while replay.high:
+        replay.note(stale=False)
+        falling += 1
+    assert solo_reads[-1] == falling
+    assert solo_reads[-5:] == [solo_reads[-1]] * 5  # no more reads
     assert batches.moved[-1] == {initiative_id}
     assert services.progress(initiative_id).state.version == 1 + 40 + 10 + 60
     assert len(note_texts(services, initiative_id)) == 110

@@ -1,4 +1,5 @@
-"""The share of stale appends that decides whether PostgreSQL batches appends."""
+"""The share of stale cached states that decides whether a command on PostgreSQL reads the
+stored state before deciding."""
 
 from __future__ import annotations
 
