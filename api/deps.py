@@ -4,7 +4,9 @@ A dependency that does no I/O is ``async def``: FastAPI runs a plain ``def`` one
 pool, and that hop costs more than the work (about 60 µs of CPU in-process, several times that
 under load; bench/README.md). Short reads go through :func:`quick_read`: inline on SQLite, in
 the thread pool on PostgreSQL. Writes go through :meth:`Write.perform`: on SQLite in a batch of
-the group commit on the event loop, on PostgreSQL in the thread pool.
+the group commit on the event loop, on PostgreSQL in the thread pool, together with the check of
+the writer's token (one thread hop instead of two; 401 and 403 still come first, see
+:class:`Write`).
 """
 
 import re
@@ -25,6 +27,7 @@ from api.views import answer_write
 from kosiflow.engine import Actor
 from kosiflow.errors import BadInput, PermissionDenied
 from kosiflow.services import CommandResult, Services, WriteOptions
+from kosiflow.store import User
 
 LANGUAGES = ("en", "de")
 """The languages kosiflow answers in; the first is the default."""
@@ -63,17 +66,25 @@ async def get_actor(services: ServicesDep, credentials: Credentials) -> Actor:
 
 
 async def _actor(services: Services, credentials: HTTPAuthorizationCredentials | None) -> Actor:
-    user = None
-    if credentials is not None:
-        token = credentials.credentials
-        user = await quick_read(services, lambda: services.database.user_by_token(token))
+    if credentials is None:
+        raise _unauthorized()
+    token = credentials.credentials
+    return _known(await quick_read(services, lambda: services.database.user_by_token(token)))
+
+
+def _known(user: User | None) -> Actor:
+    """The actor of the user a token belongs to; 401 when it belongs to nobody."""
     if user is None:
-        raise HTTPException(
-            status_code=401,
-            detail="A valid API token is required (Authorization: Bearer <token>).",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise _unauthorized()
     return Actor(user.person_id, frozenset(user.roles))
+
+
+def _unauthorized() -> HTTPException:
+    return HTTPException(
+        status_code=401,
+        detail="A valid API token is required (Authorization: Bearer <token>).",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
@@ -177,18 +188,34 @@ async def get_idempotency_key(idempotency_key: IdempotencyKey = None) -> str | N
 IdempotencyKeyDep = Annotated[str | None, Depends(get_idempotency_key)]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Write:
     """One write request: the services, who writes, in which language, with which
-    preconditions (``If-Match``, ``Idempotency-Key``) as the services' write options."""
+    preconditions (``If-Match``, ``Idempotency-Key``) as the services' write options.
+
+    On PostgreSQL the token is checked in the command's thread, right before the command
+    (:meth:`perform`): one thread hop for both instead of two (bench/README.md). 401 and 403
+    still come before any 422 of the request's headers or body: :func:`get_write` and the
+    validation error's handler (``api/problems.py``) check the token first when they refuse.
+    """
 
     services: Services
-    actor: Actor
+    checked: Actor | None
+    """Who writes, once the token is checked (at once on SQLite; in :meth:`perform` on
+    PostgreSQL)."""
+    token: str
     lang: str
     options: WriteOptions
     response: Response
     status_code: int
     """The success status the route declares (200, or 201 where the write adds something)."""
+
+    @property
+    def actor(self) -> Actor:
+        """Who writes (for the command :meth:`perform` runs: the token is checked by then)."""
+        if self.checked is None:
+            raise RuntimeError("the writer is known only inside Write.perform")
+        return self.checked
 
     def answer(self, result: CommandResult) -> Response:
         """The progress after the write, with its ETag, as a ready response."""
@@ -209,40 +236,79 @@ class Write:
         meanwhile; the fsync is waited for in a thread), and the answer is built here from the
         state the command led to (only the names are read). No thread of the pool is involved:
         a hop there and back costs more CPU than the command (bench/README.md). On PostgreSQL
-        command and answer run in the thread pool, as each round trip would stall the loop.
+        token check, command and answer run in the thread pool, in one hop, as each round trip
+        would stall the loop.
         """
         group = self.services.database.group_commit
         if group is None:
-            return await run_in_threadpool(lambda: self.answer(command()))
+            return await run_in_threadpool(self._checked_and_answered, command)
         return self.answer(await group.run(command))
 
+    def _checked_and_answered(self, command: Callable[[], CommandResult]) -> Response:
+        if self.checked is None:
+            self.checked = _writer(_known(self.services.database.user_by_token(self.token)))
+        return self.answer(command())
 
-async def get_write_actor(request: Request, credentials: Credentials) -> Actor:
-    """:func:`get_actor` and :func:`get_writer` in one (401, then 403): every dependency costs
-    FastAPI tens of µs to solve, and the writes of ``routes/actions.py`` are hot."""
-    return _writer(await _actor(request.app.state.services, credentials))
+
+_WRITER_CHECK = "kosiflow.writer_check"
+"""Where in a request's scope :func:`get_write` leaves the token check it left to the command."""
+
+
+async def check_deferred_writer(request: Request) -> None:
+    """Check the token a write left to its command (PostgreSQL), before the request is refused
+    for its headers or body: 401 and 403 come first. Nothing when there is none."""
+    check = request.scope.get(_WRITER_CHECK)
+    if check is not None:
+        await check()
+
+
+async def get_write_checked(request: Request, credentials: Credentials) -> Actor | None:
+    """Who writes, as far as is checked before the request's headers and body (a dependency of
+    :func:`get_write`, so it runs before they are read): without a token 401 at once; on SQLite
+    the token is checked here (inline, tens of µs: 401, then 403); on PostgreSQL None, and the
+    check is left to :meth:`Write.perform`, or to whatever refuses the request first
+    (:func:`check_deferred_writer`)."""
+    if credentials is None:
+        raise _unauthorized()
+    services: Services = request.app.state.services
+    if services.database.group_commit is not None:
+        return _writer(await _actor(services, credentials))
+
+    async def check() -> None:
+        _writer(await _actor(services, credentials))
+
+    request.scope[_WRITER_CHECK] = check
+    return None
 
 
 async def get_write(
-    actor: Annotated[Actor, Depends(get_write_actor)],
+    checked: Annotated[Actor | None, Depends(get_write_checked)],
     request: Request,
     response: Response,
+    credentials: Credentials,
     accept_language: AcceptLanguage = None,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Write:
-    """The headers are read here rather than by a dependency each (see
-    :func:`get_write_actor`); the actor comes first, so a request without a valid token is
-    answered 401 before any of its headers or its body is found wanting (422)."""
-    options: WriteOptions = {
-        "expected_version": expected_version(if_match),
-        "idempotency_key": idempotency_key,
-    }
+    """The headers are read here rather than by a dependency each: every dependency costs
+    FastAPI tens of µs to solve, and the writes of ``routes/actions.py`` are hot. The writer
+    comes first (:func:`get_write_checked`): a request without a valid token is answered 401
+    before any of its headers or its body is found wanting (422)."""
+    if credentials is None:  # get_write_checked answered 401 already
+        raise _unauthorized()
+    try:
+        options: WriteOptions = {
+            "expected_version": expected_version(if_match),
+            "idempotency_key": idempotency_key,
+        }
+    except BadInput:
+        await check_deferred_writer(request)
+        raise
     route = request.scope.get("route")
     status_code = route.status_code if isinstance(route, APIRoute) and route.status_code else 200
     services: Services = request.app.state.services
     lang = language_of(accept_language)
-    return Write(services, actor, lang, options, response, status_code)
+    return Write(services, checked, credentials.credentials, lang, options, response, status_code)
 
 
 WriteDep = Annotated[Write, Depends(get_write)]

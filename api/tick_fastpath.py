@@ -118,6 +118,7 @@ class TickFastPath:
         write = Write(
             self.services,
             Actor(user.person_id, frozenset(user.roles)),
+            token,
             language_of(None if language is None else language.decode("latin-1")),
             options,
             response,
