@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -21,6 +21,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BeforeValidator
 
 from api.views import answer_write
@@ -195,8 +196,10 @@ class Write:
 
     On PostgreSQL the token is checked in the command's thread, right before the command
     (:meth:`perform`): one thread hop for both instead of two (bench/README.md). 401 and 403
-    still come before any 422 of the request's headers or body: :func:`get_write` and the
-    validation error's handler (``api/problems.py``) check the token first when they refuse.
+    still come before any 422 of the request's query, headers or body: whatever refuses it
+    checks the writer first (:func:`check_writer_first`). So :attr:`actor` is known only in
+    the command :meth:`perform` runs: a route must read it there (on PostgreSQL it raises
+    elsewhere).
     """
 
     services: Services
@@ -250,65 +253,82 @@ class Write:
         return self.answer(command())
 
 
-_WRITER_CHECK = "kosiflow.writer_check"
-"""Where in a request's scope :func:`get_write` leaves the token check it left to the command."""
+_WRITER = "kosiflow.writer"
+"""Where in a request's scope :func:`get_write_checked` notes how far the writer is checked:
+:data:`_CHECKED`, or the check it left to the command (PostgreSQL)."""
+_CHECKED = "checked"
 
 
-async def check_deferred_writer(request: Request) -> None:
-    """Check the token a write left to its command (PostgreSQL), before the request is refused
-    for its headers or body: 401 and 403 come first. Nothing when there is none."""
-    check = request.scope.get(_WRITER_CHECK)
-    if check is not None:
-        await check()
+async def check_writer_first(request: Request) -> None:
+    """Before a write is refused for its query, headers or body (422): check who writes, so
+    that 401 and 403 come first — the check left to the command (PostgreSQL), or the whole
+    check when the request was refused before :func:`get_write_checked` ran (a body that is no
+    JSON, an unknown query parameter). Nothing for other routes, or when checked already."""
+    noted = request.scope.get(_WRITER)
+    if noted == _CHECKED:
+        return
+    if noted is not None:
+        await noted()
+        return
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute) and _depends_on(route.dependant, get_write):
+        scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+        credentials = None
+        if scheme.lower() == "bearer" and token:  # as HTTPBearer reads the header
+            credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=token)
+        _writer(await _actor(request.app.state.services, credentials))
 
 
-async def get_write_checked(request: Request, credentials: Credentials) -> Actor | None:
-    """Who writes, as far as is checked before the request's headers and body (a dependency of
-    :func:`get_write`, so it runs before they are read): without a token 401 at once; on SQLite
-    the token is checked here (inline, tens of µs: 401, then 403); on PostgreSQL None, and the
-    check is left to :meth:`Write.perform`, or to whatever refuses the request first
-    (:func:`check_deferred_writer`)."""
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
+
+
+async def get_write_checked(request: Request, credentials: Credentials) -> tuple[Actor | None, str]:
+    """Who writes, as far as is checked before the request's headers and body are read (a
+    dependency of :func:`get_write`, so it runs first), and the token. Without a token 401 at
+    once. On SQLite the token is checked here (inline, tens of µs: 401, then 403). On
+    PostgreSQL the actor is None: the check is left to :meth:`Write.perform`, or to
+    :func:`check_writer_first` if the request is refused before."""
     if credentials is None:
         raise _unauthorized()
     services: Services = request.app.state.services
     if services.database.group_commit is not None:
-        return _writer(await _actor(services, credentials))
+        request.scope[_WRITER] = _CHECKED
+        return _writer(await _actor(services, credentials)), credentials.credentials
 
     async def check() -> None:
         _writer(await _actor(services, credentials))
 
-    request.scope[_WRITER_CHECK] = check
-    return None
+    request.scope[_WRITER] = check
+    return None, credentials.credentials
 
 
 async def get_write(
-    checked: Annotated[Actor | None, Depends(get_write_checked)],
+    writer: Annotated[tuple[Actor | None, str], Depends(get_write_checked)],
     request: Request,
     response: Response,
-    credentials: Credentials,
     accept_language: AcceptLanguage = None,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Write:
     """The headers are read here rather than by a dependency each: every dependency costs
     FastAPI tens of µs to solve, and the writes of ``routes/actions.py`` are hot. The writer
-    comes first (:func:`get_write_checked`): a request without a valid token is answered 401
-    before any of its headers or its body is found wanting (422)."""
-    if credentials is None:  # get_write_checked answered 401 already
-        raise _unauthorized()
+    comes first (:func:`get_write_checked`), and a refusal of a header checks it first too."""
     try:
         options: WriteOptions = {
             "expected_version": expected_version(if_match),
             "idempotency_key": idempotency_key,
         }
     except BadInput:
-        await check_deferred_writer(request)
+        await check_writer_first(request)
         raise
     route = request.scope.get("route")
     status_code = route.status_code if isinstance(route, APIRoute) and route.status_code else 200
     services: Services = request.app.state.services
-    lang = language_of(accept_language)
-    return Write(services, checked, credentials.credentials, lang, options, response, status_code)
+    checked, token = writer
+    return Write(
+        services, checked, token, language_of(accept_language), options, response, status_code
+    )
 
 
 WriteDep = Annotated[Write, Depends(get_write)]

@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from api.deps import check_deferred_writer, language_of
+from api.deps import check_writer_first, language_of
 from kosiflow.engine import Blocker
 from kosiflow.errors import (
     BadInput,
@@ -205,7 +205,7 @@ def _store_error(exc: StoreError) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     try:
-        await check_deferred_writer(request)  # 401 and 403 come first
+        await check_writer_first(request)  # 401 and 403 come first
     except HTTPException as refused:
         return _http_error(request, refused)
     except KosiflowError as refused:

@@ -1,7 +1,8 @@
 """The writes on one initiative. Each answers the progress after it, with the new ETag.
 
 The routes are `async`: `Write.perform` hands the command to the group commit on SQLite (or
-to the thread pool on PostgreSQL), never blocking the event loop.
+to the thread pool on PostgreSQL), never blocking the event loop. `write.actor` is read only in
+the command given to `perform`: on PostgreSQL the token is checked there, right before it.
 """
 
 from fastapi import APIRouter, Response

@@ -1,8 +1,10 @@
 """Who may write, checked before anything else is refused, on both backends.
 
 On PostgreSQL a write's token is checked in the command's thread, right before the command (one
-thread hop for both); a request refused earlier for its headers or body must still be answered
-401 (no valid token) or 403 (a read-only role) first, and a refused writer records nothing.
+thread hop for both); a request refused earlier for its query, headers or body (a bad field, a
+bad ``If-Match``, a too long ``Idempotency-Key``, a body that is no JSON, an unknown query
+parameter) must still be answered 401 (no valid token) or 403 (a read-only role) first, and a
+refused writer records nothing.
 """
 
 from __future__ import annotations
@@ -36,54 +38,66 @@ def _post(api: Api, initiative: str, path: str, body: Any, **headers: str) -> An
     return api.client.post(f"/api/v1/initiatives/{initiative}{path}", json=body, headers=headers)
 
 
+def _refusals(api: Api, initiative: str, path: str, good: Any, bad: Any, **who: str) -> list[Any]:
+    """Requests refused for their query, headers or body (422 for a writer)."""
+    url = f"/api/v1/initiatives/{initiative}{path}"
+    no_json = {**who, "Content-Type": "application/json"}
+    return [
+        _post(api, initiative, path, bad, **who),
+        _post(api, initiative, path, good, **who, **{"If-Match": "seven"}),
+        _post(api, initiative, path, good, **who, **{"Idempotency-Key": "k" * 201}),
+        api.client.post(url, content=b'{"text": ', headers=no_json),
+        api.client.post(url, params={"unknown": "1"}, json=good, headers=who),
+    ]
+
+
 pytestmark = pytest.mark.parametrize(
     "api", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
 
 
 @pytest.mark.parametrize(("path", "good", "bad"), WRITES)
-def test_no_valid_token_is_401_before_a_bad_body_or_header(
+def test_no_valid_token_is_401_before_a_bad_query_header_or_body(
     api: Api, path: str, good: dict[str, Any], bad: dict[str, Any]
 ) -> None:
     initiative = api.create()
     before = api.events(initiative)
-    for headers, body in [
-        ({}, bad),
-        (NOBODY, bad),
-        ({**NOBODY, "If-Match": "seven"}, good),
-        ({**NOBODY, "Idempotency-Key": "k" * 201}, good),
-        (NOBODY, good),
-    ]:
-        response = _post(api, initiative, path, body, **headers)
-        assert_problem(response, 401)
-        assert response.headers["www-authenticate"] == "Bearer"
+    for who in ({}, NOBODY, {"Authorization": "Basic eDp5"}):
+        for response in [
+            *_refusals(api, initiative, path, good, bad, **who),
+            _post(api, initiative, path, good, **who),
+        ]:
+            assert_problem(response, 401)
+            assert response.headers["www-authenticate"] == "Bearer"
     assert api.events(initiative) == before
 
 
 @pytest.mark.parametrize(("path", "good", "bad"), WRITES)
-def test_a_read_only_role_is_403_before_a_bad_body_or_header(
+def test_a_read_only_role_is_403_before_a_bad_query_header_or_body(
     api: Api, path: str, good: dict[str, Any], bad: dict[str, Any]
 ) -> None:
     initiative = api.create()
     before = api.events(initiative)
     auditor = api.headers("renate")
-    assert_problem(_post(api, initiative, path, bad, **auditor), 403)
-    assert_problem(_post(api, initiative, path, good, **auditor, **{"If-Match": "seven"}), 403)
-    assert_problem(_post(api, initiative, path, good, **auditor), 403)
+    for response in [
+        *_refusals(api, initiative, path, good, bad, **auditor),
+        _post(api, initiative, path, good, **auditor),
+    ]:
+        assert_problem(response, 403)
     assert api.events(initiative) == before
 
 
 @pytest.mark.parametrize(("path", "good", "bad"), WRITES)
-def test_a_writer_gets_422_for_a_bad_body_and_writes_as_the_tokens_user(
+def test_a_writer_gets_422_for_a_bad_query_header_or_body_and_writes_as_the_tokens_user(
     api: Api, path: str, good: dict[str, Any], bad: dict[str, Any]
 ) -> None:
     initiative = api.create()
     before = api.events(initiative)
-    body = assert_problem(_post(api, initiative, path, bad, **api.headers("jana")), 422)
-    assert body["errors"][0]["field"].startswith("body.")
-    assert_problem(
-        _post(api, initiative, path, good, **api.headers("jana"), **{"If-Match": "x"}), 422
-    )
+    refused = _refusals(api, initiative, path, good, bad, **api.headers("jana"))
+    fields = [assert_problem(response, 422)["errors"][0]["field"] for response in refused]
+    assert fields[0].startswith("body.")
+    assert fields[1:3] == ["If-Match", "header.idempotency-key"]
+    assert fields[4] == "query.unknown"
     assert api.events(initiative) == before
 
     answer = _post(api, initiative, path, good, **api.headers("jana"))
