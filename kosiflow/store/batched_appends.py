@@ -7,10 +7,10 @@ outbox rows. Its unit hands that over as a :class:`DeferredAppend` at commit
 statement, :data:`BATCH_APPEND`, run in autocommit: one round trip and one transaction for all
 of them instead of BEGIN, three or four statements and COMMIT for each (in-process with 16
 threads: 0.17 statements per command instead of 3.3, and PostgreSQL's CPU per command down by
-about a third; ``bench/README.md``). PostgreSQL plans the statement anew each time, so a batch
-of one costs it more than the plain transaction did, and a stale append wastes its share: while
-other processes make the cached states stale, the command services read the stored state before
-deciding (``services/state_cache.py``, ``StaleShare``).
+about a third; ``bench/README.md``). PostgreSQL keeps one plan for it (see :data:`BATCH_APPEND`).
+A stale append wastes its share of the statement: while other processes make the cached states
+stale, the command services read the stored state before deciding
+(``services/state_cache.py``, ``StaleShare``).
 
 The first unit to arrive leads: it writes whatever is waiting with its own connection, while
 units arriving meanwhile wait for the next statement (no timer: a batch is what came during the
