@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +23,9 @@ from typing import Annotated, Any, NoReturn
 import typer
 import uvicorn
 from rich.text import Text
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
+from uvicorn.supervisors.multiprocess import Process
 
 from kosiflow.cli.app import Settings, app, out, run
 from kosiflow.demo import DEMO_AUDITOR, DEMO_COORDINATOR, load_demo
@@ -44,9 +48,6 @@ METRICS_TOKEN = "KOSIFLOW_METRICS_TOKEN"  # noqa: S105 -- the variable, not a to
 GRACEFUL_TIMEOUT = 30
 """Default of ``--graceful-timeout``: long enough for an export, short of an orchestrator's
 patience (Kubernetes sends SIGKILL 30 s after SIGTERM by default: set it a little lower there)."""
-
-STARTUP_FAILURE = 3
-"""Exit code when the server could not start (uvicorn's)."""
 
 
 def _first_start(settings: Settings) -> dict[str, str]:
@@ -112,6 +113,96 @@ class _Supervisor(Multiprocess):
         super().terminate_all()
 
 
+class _BalancedSupervisor(Multiprocess):
+    """uvicorn's supervisor of worker processes, each with a listening socket of its own on
+    the same port (``SO_REUSEPORT``, Linux): the kernel spreads new connections evenly over
+    them. With one shared socket whichever worker woke first took most of a burst of new
+    connections (32 kept-alive connections split 29/3, 27/5, 26/6; bench/README.md), and kept
+    them, while the other worker idled.
+
+    A worker's socket is its alone (the supervisor closes its copy once the worker has it): a
+    worker that dies takes its socket with it, so new connections go to the others at once
+    instead of waiting for its replacement (connections it had not yet accepted are reset, as
+    its open ones are). On SIGTERM each worker closes its socket first, so new connections are
+    refused while the requests in flight finish. The methods below are uvicorn's, each worker
+    started by :meth:`_spawn`.
+    """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config, sockets=[])
+
+    def _spawn(self) -> Process:
+        sock = _worker_socket(self.config.host, self.config.port)
+        try:
+            process = Process(self.config, [sock])
+            process.start()
+        finally:
+            sock.close()  # the worker has its own copy
+        return process
+
+    def init_processes(self) -> None:
+        for _ in range(self.processes_num):
+            self.processes.append(self._spawn())
+
+    def restart_all(self) -> None:
+        for index, old in enumerate(self.processes):
+            if self.should_exit.is_set():
+                return
+            new = self._spawn()
+            if not new.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit):
+                new.kill()
+                new.join()
+                return
+            old.terminate()
+            old.join()
+            self.processes[index] = new
+
+    def keep_subprocess_alive(self) -> None:
+        if self.should_exit.is_set():
+            return
+        for index, process in enumerate(self.processes):
+            if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+                continue
+            process.kill()  # hung: kill it
+            process.join()
+            if process.exitcode == STARTUP_FAILURE:  # would fail the same way again
+                self.should_exit.set()
+                return
+            if self.should_exit.is_set():
+                return
+            self.processes[index] = self._spawn()
+
+
+def _worker_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` that shares it with the other workers' (``SO_REUSEPORT``:
+    the kernel balances new connections over the sockets that listen)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Whether nothing listens on ``host:port`` (a plain bind, as uvicorn's own: it fails as
+    well where another server's workers share the port with ``SO_REUSEPORT``)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            out.print(f"cannot listen on {host}:{port}: {exc.strerror}", style="red")
+            return False
+    return True
+
+
+def _balances_by_socket(port: int) -> bool:
+    """Whether each worker gets a socket of its own: where the kernel balances connections
+    over ``SO_REUSEPORT`` sockets (Linux), and on a given port (port 0 would give each worker
+    another)."""
+    return sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT") and port != 0
+
+
 def _exit_quietly(_signal: int, _frame: FrameType | None) -> NoReturn:
     """SIGTERM or SIGINT outside uvicorn's own handling: before it serves, or re-raised by
     uvicorn once its graceful shutdown is done. Either way there is nothing left to finish."""
@@ -163,6 +254,11 @@ def serve(
         )
         for stop in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop, _exit_quietly)
+        if workers > 1 and _balances_by_socket(port):
+            if not _port_free(host, port):
+                raise typer.Exit(STARTUP_FAILURE)
+            _BalancedSupervisor(config).run()
+            return
         if workers > 1:
             _Supervisor(config, sockets=[config.bind_socket()]).run()
             return
