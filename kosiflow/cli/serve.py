@@ -2,12 +2,15 @@
 
 Stopping: on SIGTERM (or Ctrl-C) the server stops accepting connections, lets the requests in
 flight finish (at most ``--graceful-timeout`` seconds; then they are cancelled), closes the
-database connections and exits 0. With ``--workers N`` the parent process closes its listening
-socket first and then stops every worker the same way.
+database connections and exits 0. With ``--workers N`` the parent process stops every worker
+the same way (each closes its own listening socket first, see :class:`_BalancedSupervisor`;
+elsewhere than on Linux the parent closes the shared one first). It exits 3 when the server
+could not start: the port in use, or a worker failing to start.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -44,6 +47,9 @@ METRICS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 
 METRICS_TOKEN = "KOSIFLOW_METRICS_TOKEN"  # noqa: S105 -- the variable, not a token
 """The bearer token ``/metrics`` asks for, when set (see api/metrics.py)."""
+
+_log = logging.getLogger("uvicorn.error")
+"""Where the supervisor says what happened to its workers (uvicorn's own log)."""
 
 GRACEFUL_TIMEOUT = 30
 """Default of ``--graceful-timeout``: long enough for an export, short of an orchestrator's
@@ -121,18 +127,26 @@ class _BalancedSupervisor(Multiprocess):
     them, while the other worker idled.
 
     A worker's socket is its alone (the supervisor closes its copy once the worker has it): a
-    worker that dies takes its socket with it, so new connections go to the others at once
-    instead of waiting for its replacement (connections it had not yet accepted are reset, as
-    its open ones are). On SIGTERM each worker closes its socket first, so new connections are
-    refused while the requests in flight finish. The methods below are uvicorn's, each worker
-    started by :meth:`_spawn`.
+    worker that dies takes its socket with it, so new connections go to the others until it is
+    replaced. The price: connections the kernel had queued for a worker that stops (it dies,
+    or SIGHUP replaces it) but that it had not yet accepted are reset, unless the kernel moves
+    them to another socket (``sysctl net.ipv4.tcp_migrate_req=1``). On SIGTERM each worker
+    stops listening first, so new connections are refused once every worker has. The methods
+    below are uvicorn's, with each worker started by :meth:`_spawn`; a worker that cannot get
+    its socket, or fails to start, stops the server (:attr:`failed`: exit 3).
     """
 
     def __init__(self, config: uvicorn.Config) -> None:
         super().__init__(config, sockets=[])
+        self.failed = False
 
-    def _spawn(self) -> Process:
-        sock = _worker_socket(self.config.host, self.config.port)
+    def _spawn(self) -> Process | None:
+        try:
+            sock = _worker_socket(self.config.host, self.config.port)
+        except OSError as exc:
+            _log.error("cannot listen on %s:%d: %s", self.config.host, self.config.port, exc)
+            self._fail()
+            return None
         try:
             process = Process(self.config, [sock])
             process.start()
@@ -140,18 +154,28 @@ class _BalancedSupervisor(Multiprocess):
             sock.close()  # the worker has its own copy
         return process
 
+    def _fail(self) -> None:
+        self.failed = True
+        self.should_exit.set()
+
     def init_processes(self) -> None:
         for _ in range(self.processes_num):
-            self.processes.append(self._spawn())
+            process = self._spawn()
+            if process is None:
+                return
+            self.processes.append(process)
 
     def restart_all(self) -> None:
         for index, old in enumerate(self.processes):
             if self.should_exit.is_set():
                 return
             new = self._spawn()
+            if new is None:
+                return
             if not new.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit):
                 new.kill()
                 new.join()
+                _log.error("a new worker was not ready in time; the restart is aborted")
                 return
             old.terminate()
             old.join()
@@ -166,11 +190,22 @@ class _BalancedSupervisor(Multiprocess):
             process.kill()  # hung: kill it
             process.join()
             if process.exitcode == STARTUP_FAILURE:  # would fail the same way again
-                self.should_exit.set()
+                _log.error("worker [%s] failed to start: stopping", process.pid)
+                self._fail()
                 return
             if self.should_exit.is_set():
                 return
-            self.processes[index] = self._spawn()
+            _log.info("worker [%s] died: starting another", process.pid)
+            replacement = self._spawn()
+            if replacement is None:
+                return
+            self.processes[index] = replacement
+
+    def handle_ttin(self) -> None:
+        self.processes_num += 1
+        process = self._spawn()
+        if process is not None:
+            self.processes.append(process)
 
 
 def _worker_socket(host: str, port: int) -> socket.socket:
@@ -185,7 +220,8 @@ def _worker_socket(host: str, port: int) -> socket.socket:
 
 def _port_free(host: str, port: int) -> bool:
     """Whether nothing listens on ``host:port`` (a plain bind, as uvicorn's own: it fails as
-    well where another server's workers share the port with ``SO_REUSEPORT``)."""
+    well where another server's workers share the port with ``SO_REUSEPORT``). Two servers
+    started at the same moment by the same user could both pass it and share the port."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -257,7 +293,10 @@ def serve(
         if workers > 1 and _balances_by_socket(port):
             if not _port_free(host, port):
                 raise typer.Exit(STARTUP_FAILURE)
-            _BalancedSupervisor(config).run()
+            supervisor = _BalancedSupervisor(config)
+            supervisor.run()
+            if supervisor.failed:
+                raise typer.Exit(STARTUP_FAILURE)
             return
         if workers > 1:
             _Supervisor(config, sockets=[config.bind_socket()]).run()

@@ -111,7 +111,8 @@ SELECT id FROM moved
 """Every append of a batch: the projections moved on from their assumed heads (``moves``), and
 the events, outbox rows and texts of those that moved. The parameters are arrays, one per
 column, read through ``given`` (materialized): so the planner cannot count a batch's elements,
-every batch gets the same plan, and PostgreSQL keeps one (a generic plan). Seeing the arrays,
+every batch gets the same plan, and PostgreSQL keeps one (a generic plan; one per set of
+parameter types psycopg sends, as an empty array has none). Seeing the arrays,
 it would plan each small batch anew (its custom plans look cheaper): 0.3-0.6 ms of its CPU per
 batch, as much as running it (bench/README.md). The initiatives are found by their key (``=
 ANY`` of an array), never by a scan. Each outbox row is numbered in the order of its event

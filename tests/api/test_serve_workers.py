@@ -20,6 +20,8 @@ import pytest
 
 from tests.api.real_server import ROOT, STARTUP_SECONDS, RealServer, free_port
 
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT balances on Linux")
+
 LISTEN, ESTABLISHED = "0A", "01"
 BURST = 64
 """Connections opened at once, as a load balancer's pool or a load generator opens them."""
@@ -104,30 +106,58 @@ def test_new_connections_spread_over_both_workers(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_a_killed_worker_is_replaced_and_every_new_connection_answered_meanwhile(
-    tmp_path: Path,
-) -> None:
-    """A worker's socket goes with it (the supervisor keeps no copy): the burst right after
-    the kill is answered in full by the other worker or the replacement, which then listens
-    beside it."""
+def test_each_worker_listens_alone_and_a_killed_one_is_replaced(tmp_path: Path) -> None:
+    """Each worker has a listening socket of its own and the supervisor none (its copy would
+    keep a dead worker's socket taking connections): the burst right after a kill is answered
+    in full by the other worker (or the replacement), which then listens beside it."""
     server = RealServer(tmp_path)
     server.start(workers=2)
     assert server.process is not None
     try:
-        killed, _ = _listening_workers(server, 2)
-        os.kill(killed, signal.SIGKILL)
-        while killed in _children(server.process.pid):
-            time.sleep(0.01)  # until the supervisor has reaped it
+        workers = _listening_workers(server, 2)
+        listening = _tcp(server.port, LISTEN)
+        first, second = (_sockets(pid) & listening for pid in workers)
+        assert (len(first), len(second), first & second) == (1, 1, set())
+        assert not _sockets(server.process.pid) & listening
+
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while workers[0] in _children(server.process.pid):  # until the supervisor reaps it
+            assert time.monotonic() < deadline, "the killed worker was not reaped"
+            time.sleep(0.01)
         for connection in _burst(server.port):
             connection.close()
-        assert killed not in _listening_workers(server, 2)
+        replaced = _listening_workers(server, 2)
+        assert workers[0] not in replaced
+        assert workers[1] in replaced
     finally:
         server.stop()
 
 
-def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path: Path) -> None:
+def test_sigttin_adds_a_worker_listening_on_a_socket_of_its_own(tmp_path: Path) -> None:
+    server = RealServer(tmp_path)
+    server.start(workers=2)
+    assert server.process is not None
+    try:
+        before = _listening_workers(server, 2)
+        server.process.send_signal(signal.SIGTTIN)
+        added = _listening_workers(server, 3)
+        assert set(before) < set(added)
+        listening = _tcp(server.port, LISTEN)
+        assert all(len(_sockets(pid) & listening) == 1 for pid in added)
+        for connection in _burst(server.port):
+            connection.close()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["plain", "reuseport"])
+def test_a_port_in_use_is_refused_before_any_worker_starts(tmp_path: Path, shared: bool) -> None:
+    """Also when the listener there shares its port (``SO_REUSEPORT``, as another kosiflow's
+    workers do): the workers' own sockets would join it."""
     port = free_port()
     with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, int(shared))
         taken.bind(("127.0.0.1", port))
         taken.listen()
         done = subprocess.run(
