@@ -5,7 +5,7 @@ flight finish (at most ``--graceful-timeout`` seconds; then they are cancelled),
 database connections and exits 0. With ``--workers N`` the parent process stops every worker
 the same way (each closes its own listening socket first, see :class:`_BalancedSupervisor`;
 elsewhere than on Linux the parent closes the shared one first). It exits 3 when the server
-could not start: the port in use, or a worker failing to start.
+could not start: the port in use, or (on Linux) no worker could get its socket or start one.
 """
 
 from __future__ import annotations
@@ -129,11 +129,13 @@ class _BalancedSupervisor(Multiprocess):
     A worker's socket is its alone (the supervisor closes its copy once the worker has it): a
     worker that dies takes its socket with it, so new connections go to the others until it is
     replaced. The price: connections the kernel had queued for a worker that stops (it dies,
-    or SIGHUP replaces it) but that it had not yet accepted are reset, unless the kernel moves
-    them to another socket (``sysctl net.ipv4.tcp_migrate_req=1``). On SIGTERM each worker
-    stops listening first, so new connections are refused once every worker has. The methods
-    below are uvicorn's, with each worker started by :meth:`_spawn`; a worker that cannot get
-    its socket, or fails to start, stops the server (:attr:`failed`: exit 3).
+    SIGHUP replaces it, SIGTTOU retires it) but that it had not yet accepted are reset, unless
+    the kernel moves them to another socket (``sysctl net.ipv4.tcp_migrate_req=1``). On SIGTERM
+    each worker stops listening first, so new connections are refused once every worker has.
+    The methods below are uvicorn's, with each worker started by :meth:`_spawn`. A worker that
+    cannot be started at first, or exits as uvicorn's workers do when they cannot start, stops
+    the server (:attr:`failed`: exit 3); later, while others serve, it is logged and tried again
+    at the next check (a replacement) or given up (SIGTTIN, SIGHUP).
     """
 
     def __init__(self, config: uvicorn.Config) -> None:
@@ -141,15 +143,18 @@ class _BalancedSupervisor(Multiprocess):
         self.failed = False
 
     def _spawn(self) -> Process | None:
+        """A started worker with a socket of its own; None (logged) when it cannot be."""
         try:
             sock = _worker_socket(self.config.host, self.config.port)
         except OSError as exc:
             _log.error("cannot listen on %s:%d: %s", self.config.host, self.config.port, exc)
-            self._fail()
             return None
         try:
             process = Process(self.config, [sock])
             process.start()
+        except OSError as exc:
+            _log.error("cannot start a worker: %s", exc)
+            return None
         finally:
             sock.close()  # the worker has its own copy
         return process
@@ -162,6 +167,7 @@ class _BalancedSupervisor(Multiprocess):
         for _ in range(self.processes_num):
             process = self._spawn()
             if process is None:
+                self._fail()
                 return
             self.processes.append(process)
 
@@ -197,14 +203,13 @@ class _BalancedSupervisor(Multiprocess):
                 return
             _log.info("worker [%s] died: starting another", process.pid)
             replacement = self._spawn()
-            if replacement is None:
-                return
-            self.processes[index] = replacement
+            if replacement is not None:  # else the dead one stays listed: tried again next time
+                self.processes[index] = replacement
 
     def handle_ttin(self) -> None:
-        self.processes_num += 1
         process = self._spawn()
         if process is not None:
+            self.processes_num += 1
             self.processes.append(process)
 
 
@@ -212,9 +217,13 @@ def _worker_socket(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port`` that shares it with the other workers' (``SO_REUSEPORT``:
     the kernel balances new connections over the sockets that listen)."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 
