@@ -42,11 +42,14 @@ def app_from_environment() -> FastAPI:
         sqlite_synchronous=os.environ.get(SQLITE_SYNCHRONOUS, "FULL"),
     )
     catalog.register(database)
-    app = create_app(
-        Services(database, catalog), metrics_token=os.environ.get(METRICS_TOKEN) or None
-    )
+    app = create_app(Services(database, catalog), metrics_token=metrics_token())
     _close_at_shutdown(app, database)
     return frozen(app)
+
+
+def metrics_token() -> str | None:
+    """The bearer token ``/metrics`` asks for: ``KOSIFLOW_METRICS_TOKEN``, or None (open)."""
+    return os.environ.get(METRICS_TOKEN) or None
 
 
 def frozen(app: FastAPI) -> FastAPI:

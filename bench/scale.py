@@ -16,6 +16,10 @@ processes, of PostgreSQL's processes (all of them, other users' included), of wr
 machine's busy share (other processes' load shows there). After each run the events recorded
 are counted: at least the 2xx answers, at most that plus the connections (requests in flight
 when wrk stops are recorded unanswered). Target: 2 workers give ≥ 1.6 times the commands/s of 1.
+
+The CPU ceiling of a round: with 1 worker the machine is busy for a share *B* of its time (the
+worker's own core, and PostgreSQL and wrk on the other); at the single worker's CPU per command
+the whole machine serves at most 1/*B* times its commands/s, however many workers share it.
 Before each run every worker must be up, and the server answers a warm-up of health reads.
 
 The speed of this machine's cores drifts by up to half from one minute to the next (the same
@@ -250,6 +254,7 @@ def verdict(runs: list[Run]) -> str | None:
     factor = statistics.median(factors)
     met = "✓" if factor >= SCALE_TARGET else "✗"
     each = ", ".join(f"{f:.2f}" for f in factors)
+    ceilings = ", ".join(f"{1 / by[1].machine_busy:.2f}" for by in rounds.values() if 1 in by)
     medians = ", ".join(
         f"{workers} worker{'s' if workers > 1 else ''} "
         f"{statistics.median(by[workers].commands for by in rounds.values() if workers in by):,.0f}"
@@ -257,7 +262,9 @@ def verdict(runs: list[Run]) -> str | None:
     )
     return (
         f"{met} PostgreSQL, 2 workers: {factor:.2f} times the commands/s of 1 (≥ {SCALE_TARGET}; "
-        f"median of {len(factors)} rounds: {each}). Median commands/s: {medians}."
+        f"median of {len(factors)} rounds: {each}). Median commands/s: {medians}.\n"
+        f"CPU ceiling by round (1 / the machine's busy share with 1 worker: what any number of "
+        f"workers could reach at the single worker's CPU per command): {ceilings}."
     )
 
 

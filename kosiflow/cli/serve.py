@@ -45,9 +45,6 @@ METRICS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 """Where the workers of ``--workers N`` keep their metrics for ``/metrics`` (see api/metrics.py);
 ``serve`` makes a temporary one unless the environment names one."""
 
-METRICS_TOKEN = "KOSIFLOW_METRICS_TOKEN"  # noqa: S105 -- the variable, not a token
-"""The bearer token ``/metrics`` asks for, when set (see api/metrics.py)."""
-
 _log = logging.getLogger("uvicorn.error")
 """Where the supervisor says what happened to its workers (uvicorn's own log)."""
 
@@ -321,10 +318,9 @@ def _application(settings: Settings, workers: int) -> Any:
     into the environment they inherit, each opens its own connections)."""
     if workers == 1:
         from api.app import create_app  # the API is a front of its own; load it only to serve
-        from api.asgi import frozen
+        from api.asgi import frozen, metrics_token
 
-        metrics_token = os.environ.get(METRICS_TOKEN) or None
-        return frozen(create_app(settings.services(), metrics_token=metrics_token))
+        return frozen(create_app(settings.services(), metrics_token=metrics_token()))
     settings.services()  # fail here, with a message, on bad settings
     os.environ.update(_environment(settings))
     settings.close()

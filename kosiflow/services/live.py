@@ -6,7 +6,7 @@ and hands them to every open stream (a :class:`Stream`, served in an event loop)
 streams are open, the database sees one cheap query per tick (an index range on the events'
 ids) plus one per pending hole (PostgreSQL only, see below).
 
-Positions. A change's *position* is its event row's id (``kosiflow.store.changes``). On
+Positions. A change's *position* is its event row's id (``kosiflow.store.change_feed``). On
 PostgreSQL ids are drawn before commit, so a smaller one may appear after a larger one, or
 never (a rollback). The poller remembers such *holes* and reads them again until they fill or
 have been open for :data:`HOLE_GRACE_SECONDS`. The position a stream hands its client to
@@ -30,7 +30,7 @@ from weakref import WeakSet
 
 from kosiflow.errors import KosiflowError, NotFound, StoreError
 from kosiflow.store import Database
-from kosiflow.store.changes import Change
+from kosiflow.store.change_feed import Change
 
 _log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
-from kosiflow.store.changes import ChangeStatements, compile_changes
+from kosiflow.store.change_feed import ChangeStatements, compile_changes
 from kosiflow.store.outbox_statements import OutboxStatements, compile_outbox
 from kosiflow.store.tables import (
     definitions,
@@ -350,7 +350,7 @@ class Statements:
     outbox: OutboxStatements
     """The outbox, webhook subscriptions and deliveries (``outbox_statements.py``)."""
     changes: ChangeStatements
-    """Events after a position, for the live pages (``changes.py``)."""
+    """Events after a position, for the live pages (``change_feed.py``)."""
     repin_workflow: Compiled
     texts: TextStatements
     """Texts kept outside the hashed payloads, retention settings (``text_statements.py``)."""

@@ -24,7 +24,7 @@ from kosiflow.errors import (
 from kosiflow.store import people, sessions, texts
 from kosiflow.store.batched_appends import AppendBatcher, DeferredAppend
 from kosiflow.store.chain import canonical_json, digest
-from kosiflow.store.changes import ChangeReads
+from kosiflow.store.change_feed import ChangeReads
 from kosiflow.store.columns import from_db_time, to_utc
 from kosiflow.store.executor import Executor, Row
 from kosiflow.store.outbox import OutboxReads, OutboxWrites

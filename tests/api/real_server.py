@@ -43,6 +43,8 @@ class RealServer:
         self.env.pop("KOSIFLOW_DATABASE_URL", None)
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
+        self.launcher = ["-m", "kosiflow"]
+        """What the Python interpreter is given before ``serve`` and its options."""
 
     @property
     def url(self) -> str:
@@ -73,7 +75,7 @@ class RealServer:
         serve += ["--workers", str(workers), *options]
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "kosiflow", *serve],
+                [sys.executable, *self.launcher, *serve],
                 cwd=self.folder,
                 stdout=log,
                 stderr=subprocess.STDOUT,

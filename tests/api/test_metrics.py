@@ -202,3 +202,23 @@ def test_one_scrape_sums_every_worker_of_serve(tmp_path: Path) -> None:
         assert server.process.wait(timeout=60) == 0
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_takes_the_metrics_token_from_the_environment(tmp_path: Path, workers: int) -> None:
+    """``KOSIFLOW_METRICS_TOKEN`` guards ``/metrics`` of ``serve``: with one worker (the app
+    built in the serving process) and with several (each worker builds it from the
+    environment, :mod:`api.asgi`)."""
+    token = "scrape-from-env"  # noqa: S105
+    server = RealServer(tmp_path)
+    server.env["KOSIFLOW_METRICS_TOKEN"] = token
+    server.start(workers=workers)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client:
+            for _ in range(8):  # on new connections: with two workers, both are likely asked
+                assert_problem(client.get("/metrics", headers={"Connection": "close"}), 401)
+            samples = scrape(client, Authorization=f"Bearer {token}")
+        assert value(samples, "kosiflow_database_up") == 1
+    finally:
+        server.stop()

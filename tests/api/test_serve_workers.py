@@ -1,6 +1,6 @@
 """``kosiflow serve --workers 2`` (Linux): each worker listens on a socket of its own, so new
 connections spread over both; a killed worker is replaced; a port in use is refused before any
-worker starts.
+worker starts. Where nothing balances, the workers share one socket (the fallback, forced here).
 
 Which worker holds a connection is read from ``/proc``: a worker's socket inodes
 (``/proc/PID/fd``) against the TCP table (``/proc/net/tcp``).
@@ -147,6 +147,43 @@ def test_sigttin_adds_a_worker_listening_on_a_socket_of_its_own(tmp_path: Path) 
         assert all(len(_sockets(pid) & listening) == 1 for pid in added)
         for connection in _burst(server.port):
             connection.close()
+    finally:
+        server.stop()
+
+
+SHARED_SOCKET_ONLY = """
+import kosiflow.cli.serve
+from kosiflow.cli import main
+
+kosiflow.cli.serve._balances_by_socket = lambda port: False
+main()
+"""
+"""``python -c`` this, then ``serve`` and its options: ``kosiflow serve`` as it runs where the
+kernel does not balance connections over sockets (outside Linux, or on port 0)."""
+
+
+def test_where_nothing_balances_the_workers_share_the_supervisors_socket(tmp_path: Path) -> None:
+    """The fallback: every worker accepts from the one socket the supervisor bound; a killed
+    worker is replaced while the other answers; SIGTERM stops them all, exit 0."""
+    server = RealServer(tmp_path)
+    server.launcher = ["-c", SHARED_SOCKET_ONLY]
+    server.start(workers=2)
+    assert server.process is not None
+    try:
+        workers = _listening_workers(server, 2)
+        listening = _tcp(server.port, LISTEN)
+        assert len(listening) == 1
+        assert all(_sockets(pid) & listening == listening for pid in [*workers, server.process.pid])
+
+        os.kill(workers[0], signal.SIGKILL)
+        for connection in _burst(server.port):
+            connection.close()
+        replaced = _listening_workers(server, 2)
+        assert workers[0] not in replaced
+        assert workers[1] in replaced
+
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=60) == 0
     finally:
         server.stop()
 
