@@ -212,6 +212,9 @@ class Write:
     response: Response
     status_code: int
     """The success status the route declares (200, or 201 where the write adds something)."""
+    initiative_id: str | None = None
+    """The initiative the route writes to, when its path names one: on PostgreSQL its stored
+    state may then be read with the token (``CommandServices.user_reading_ahead``)."""
 
     @property
     def actor(self) -> Actor:
@@ -240,7 +243,8 @@ class Write:
         state the command led to (only the names are read). No thread of the pool is involved:
         a hop there and back costs more CPU than the command (bench/README.md). On PostgreSQL
         token check, command and answer run in the thread pool, in one hop, as each round trip
-        would stall the loop.
+        would stall the loop; where the command will read its initiative's stored state first,
+        the token check reads it too.
         """
         group = self.services.database.group_commit
         if group is None:
@@ -249,7 +253,16 @@ class Write:
 
     def _checked_and_answered(self, command: Callable[[], CommandResult]) -> Response:
         if self.checked is None:
-            self.checked = _writer(_known(self.services.database.user_by_token(self.token)))
+            user = (
+                self.services.database.user_by_token(self.token)
+                if self.initiative_id is None
+                else self.services.user_reading_ahead(
+                    self.token,
+                    self.initiative_id,
+                    idempotency_key=self.options.get("idempotency_key"),
+                )
+            )
+            self.checked = _writer(_known(user))
         return self.answer(command())
 
 
@@ -327,7 +340,14 @@ async def get_write(
     services: Services = request.app.state.services
     checked, token = writer
     return Write(
-        services, checked, token, language_of(accept_language), options, response, status_code
+        services,
+        checked,
+        token,
+        language_of(accept_language),
+        options,
+        response,
+        status_code,
+        request.path_params.get("initiative_id"),
     )
 
 

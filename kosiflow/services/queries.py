@@ -84,13 +84,16 @@ class QueryServices(ServiceBase):
 
     def progress_after(self, result: CommandResult, actor: Actor | None = None) -> Progress:
         """The progress a write answers: right after the write (from the state its result
-        carries: only the names are read; without one, the current progress), or, for a request
-        replayed under its idempotency key, right after the first request (its events folded up
-        to the version that request produced), so that a repeat gets the first answer."""
+        carries: only the names are read, unless the write read them; without one, the
+        current progress), or, for a request replayed under its idempotency key, right after
+        the first request (its events folded up to the version that request produced), so
+        that a repeat gets the first answer."""
         if result.state is not None:
             state = result.state
-            with self.database.read() as unit:
-                names = unit.person_names(sorted(people_in(state)))
+            names = result.names
+            if names is None:
+                with self.database.read() as unit:
+                    names = unit.person_names(sorted(people_in(state)))
             return Progress(state, tuple(triggers(state, actor)), names)
         if not result.replayed:
             return self.progress(result.initiative_id, actor)

@@ -34,6 +34,9 @@ class CommandResult:
     replayed: bool = False
     state: InitiativeState | None = field(default=None, compare=False, repr=False)
     """The state the command led to (not for a replayed one): the answer needs no read-back."""
+    names: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
+    """The names of the people ``state`` names, when the write read them (a batched append
+    on PostgreSQL): the answer then reads nothing at all."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,9 +47,10 @@ class StaleShare:
     batching appends on PostgreSQL (``store/batched_appends.py``) on cached states costs more
     than it saves: a stale append still costs its share of a batch's statement before the
     command runs again on the locked row, in a transaction of its own. Above :data:`HIGH` the
-    command services read the stored state before deciding (one autocommit round trip), so the
-    append is batched on a current state; the read goes on measuring the share, so the reads
-    stop when the others stop writing.
+    command services read the stored state before deciding (one autocommit round trip; over
+    the API, the statement that checks the writer's token), so the append is batched on a
+    current state; the read goes on measuring the share, so the reads stop when the others
+    stop writing.
     Below it, the append itself tells (stale or not).
     """
 

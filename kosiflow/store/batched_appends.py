@@ -59,7 +59,8 @@ WITH given AS MATERIALIZED (
         %(t_initiative_id)s::varchar[] AS t_initiative_id, %(t_seq)s::int[] AS t_seq,
         %(t_field)s::varchar[] AS t_field, %(t_category)s::varchar[] AS t_category,
         %(t_at)s::timestamptz[] AS t_at, %(t_text)s::text[] AS t_text,
-        %(t_salt)s::varchar[] AS t_salt, %(t_removed_at)s::timestamptz[] AS t_removed_at
+        %(t_salt)s::varchar[] AS t_salt, %(t_removed_at)s::timestamptz[] AS t_removed_at,
+        %(named)s::varchar[] AS named
 ), moves AS (
     SELECT m.* FROM given AS g, unnest(
         g.id, g.expected, g.head, g.title, g.phase, g.on_hold, g.ended, g.version, g.state,
@@ -106,7 +107,10 @@ WITH given AS MATERIALIZED (
     ) AS t (initiative_id, seq, field, category, at, text, salt, removed_at)
     WHERE t.initiative_id IN (SELECT id FROM moved)
 )
-SELECT id FROM moved
+SELECT true, id, NULL FROM moved
+UNION ALL
+SELECT false, p.id, p.name FROM people AS p
+WHERE p.id = ANY(ARRAY(SELECT unnest(g.named) FROM given AS g))
 """
 """Every append of a batch: the projections moved on from their assumed heads (``moves``), and
 the events, outbox rows and texts of those that moved. The parameters are arrays, one per
@@ -122,7 +126,9 @@ of it has run. The rows are locked first, in the order of their ids, skipping an
 transaction holds (``locked``): the statement never waits for a row lock, so one initiative
 held elsewhere (a rebuild, a command on its locked row) never holds up the commands of the
 others, and two processes' batches never deadlock; a skipped append did not move. Returns the
-ids of the initiatives that moved."""
+ids of the initiatives that moved (``true, id, NULL``) and, read in the same snapshot, the names
+of the people the appends' answers name (``false, person id, name``: ``named``, by key; erased
+people have the name "", unknown ids no row): the answers need no statement of their own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +143,14 @@ class DeferredAppend:
     move: dict[str, Any]
     events: Sequence[tuple[EventRecord, str, str]]
     """``(record, at as ISO text, payload as canonical JSON)``, as ``units._chain`` made them."""
+    named: Sequence[str] = ()
+    """The people whose names to read with the append (those the command's answer shows)."""
 
 
 def batch_params(appends: Sequence[DeferredAppend]) -> dict[str, list[Any]]:
     """The array parameters of :data:`BATCH_APPEND` for ``appends``."""
     params: dict[str, list[Any]] = {key: [] for key in _MOVE_KEYS + _EVENT_KEYS + _TEXT_KEYS}
+    params["named"] = list(dict.fromkeys(p for append in appends for p in append.named))
     for append in appends:
         for key in _MOVE_KEYS:
             params[key].append(append.move[key])
@@ -184,13 +193,15 @@ _TEXT_KEYS = [
 
 
 class _Job:
-    __slots__ = ("append", "cause", "done", "failure", "stale")
+    __slots__ = ("append", "cause", "done", "failure", "names", "stale")
 
     def __init__(self, append: DeferredAppend) -> None:
         self.append = append
         self.done = False
         self.stale = False
         """Nothing of it was written (:class:`StaleHead`)."""
+        self.names: dict[str, str] = {}
+        """Person id → name of those of ``append.named`` that exist, once it is written."""
         self.failure: tuple[str, bool] | None = None
         """(message, outcome unknown) of the :class:`StoreUnavailable` it raises."""
         self.cause: BaseException | None = None
@@ -216,9 +227,11 @@ class AppendBatcher:
         self._waiting: list[_Job] = []
         self._writing = False
 
-    def submit(self, append: DeferredAppend, executor: Executor) -> None:
+    def submit(self, append: DeferredAppend, executor: Executor) -> dict[str, str]:
         """Write ``append`` in a batch, with ``executor``'s connection if this unit leads one
-        (the connection must have no transaction open); returns once it is committed.
+        (the connection must have no transaction open); returns once it is committed, with
+        the names of the people of ``append.named`` (person id → name, in their order; as
+        ``people.person_names`` reads them).
 
         Raises:
             StaleHead: the initiative is no longer at the head the append assumed, or the
@@ -252,6 +265,7 @@ class AppendBatcher:
             raise StoreUnavailable(message, outcome_unknown=unknown) from job.cause
         if job.stale:
             raise StaleHead(append.initiative_id, append.move["expected"], None)
+        return job.names
 
     def _take(self) -> list[_Job]:
         """The waiting jobs of the next batch: in order of arrival, one per initiative."""
@@ -297,9 +311,11 @@ class AppendBatcher:
         finally:
             with suppress(self._dbapi_error):  # a broken connection is dropped at give-back
                 dbapi.autocommit = False
-        moved = {row[0] for row in rows}
+        moved = {row[1] for row in rows if row[0]}
+        names: dict[str, str] = {row[1]: row[2] for row in rows if not row[0]}
         for job in batch:
             job.stale = job.append.initiative_id not in moved
+            job.names = {p: names[p] for p in job.append.named if p in names}
             job.done = True
 
 

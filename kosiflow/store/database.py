@@ -18,7 +18,7 @@ from kosiflow.store.engines import BUSY_TIMEOUT_MS, create_store_engine, parse_u
 from kosiflow.store.executor import Executor
 from kosiflow.store.group_commit import GroupCommit, SavepointScope
 from kosiflow.store.migrate import upgrade
-from kosiflow.store.records import User
+from kosiflow.store.records import Projection, User
 from kosiflow.store.statements import statements_for
 from kosiflow.store.turns import WriteTurns
 from kosiflow.store.units import ReadUnit, WriteUnit
@@ -297,6 +297,13 @@ class Database:
     def user_by_token(self, token: str) -> User | None:
         with self.read() as unit:
             return unit.user_by_token(token)
+
+    def user_and_projection(
+        self, token: str, initiative_id: str
+    ) -> tuple[User | None, Projection | None]:
+        """The user of ``token`` and the initiative's projection, read in one round trip."""
+        with self.read() as unit:
+            return unit.user_and_projection(token, initiative_id)
 
     def user_by_name(self, name: str) -> User | None:
         with self.read() as unit:

@@ -24,7 +24,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _user(row: Row) -> User:
+def user_of(row: Row) -> User:
+    """The user a row of ``_USERS``' columns (statements.py) describes."""
     return User(
         id=row[0],
         person_id=row[1],
@@ -116,13 +117,13 @@ def renew_token(db: Executor, user: User) -> str:
 
 def user_by_token(db: Executor, token: str) -> User | None:
     row = db.one(db.sql.select_user_by_token, {"token_hash": token_hash(token)})
-    return None if row is None else _user(row)
+    return None if row is None else user_of(row)
 
 
 def user_by_name(db: Executor, name: str) -> User | None:
     row = db.one(db.sql.select_user_by_name, {"name": name})
-    return None if row is None else _user(row)
+    return None if row is None else user_of(row)
 
 
 def list_users(db: Executor) -> list[User]:
-    return [_user(row) for row in db.all(db.sql.list_users)]
+    return [user_of(row) for row in db.all(db.sql.list_users)]

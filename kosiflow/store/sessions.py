@@ -13,7 +13,7 @@ from datetime import datetime
 
 from kosiflow.store.columns import from_db_time
 from kosiflow.store.executor import Executor
-from kosiflow.store.people import _user
+from kosiflow.store.people import user_of
 from kosiflow.store.records import User
 
 
@@ -55,7 +55,7 @@ def find_session(db: Executor, session_id: str, *, now: datetime) -> WebSession 
     if row is None:
         return None
     # the first five columns are a user row's, as people.py reads them
-    return WebSession(_user(row[:5]), row[5], from_db_time(row[6]))
+    return WebSession(user_of(row[:5]), row[5], from_db_time(row[6]))
 
 
 def delete_session(db: Executor, session_id: str) -> bool:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -214,6 +215,16 @@ _USERS = select(
 SELECT_USER_BY_TOKEN = _USERS.where(
     users.c.token_hash == bindparam("token_hash"), people.c.erased_at.is_(None)
 )
+_WRITER = SELECT_USER_BY_TOKEN.subquery("writer")
+_STORED = SELECT_PROJECTION.subquery("stored")
+SELECT_USER_AND_PROJECTION = select(*_WRITER.c, *_STORED.c).select_from(
+    select(literal_column("1").label("one"))
+    .subquery("one")
+    .outerjoin(_WRITER, true())
+    .outerjoin(_STORED, true())
+)
+"""One row: the user of ``token_hash`` (the columns of SELECT_USER_BY_TOKEN) and the projection
+of ``id`` (those of SELECT_PROJECTION), each all NULL when not found: both in one round trip."""
 SELECT_USER_BY_NAME = _USERS.where(
     people.c.name == bindparam("name"), people.c.erased_at.is_(None)
 ).order_by(users.c.created_at, users.c.id)
@@ -332,6 +343,7 @@ class Statements:
     select_people: Compiled
     erase_person: Compiled
     select_user_by_token: Compiled
+    select_user_and_projection: Compiled
     select_user_by_name: Compiled
     list_users: Compiled
     insert_user: Compiled
@@ -405,6 +417,7 @@ def _compile_all(dialect: Dialect) -> Statements:
         select_people=c(SELECT_PEOPLE),
         erase_person=c(ERASE_PERSON, ["name", "contact", "erased_at"]),
         select_user_by_token=c(SELECT_USER_BY_TOKEN),
+        select_user_and_projection=c(SELECT_USER_AND_PROJECTION),
         select_user_by_name=c(SELECT_USER_BY_NAME),
         list_users=c(LIST_USERS),
         insert_user=c(INSERT_USER, _columns(users)),

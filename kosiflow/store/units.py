@@ -52,6 +52,10 @@ def _dump_state(state: Mapping[str, Any]) -> str:
     return orjson.dumps(state).decode()
 
 
+_USER_COLUMNS = 5
+"""The user's columns that come first in a row of ``select_user_and_projection``."""
+
+
 def _projection(row: Row) -> Projection:
     return Projection(
         initiative_id=row[0],
@@ -332,6 +336,18 @@ class ReadUnit:
     def user_by_token(self, token: str) -> User | None:
         return people.user_by_token(self._db, token)
 
+    def user_and_projection(
+        self, token: str, initiative_id: str
+    ) -> tuple[User | None, Projection | None]:
+        """:meth:`user_by_token` and :meth:`load_projection`, read by one statement."""
+        params = {"token_hash": people.token_hash(token), "id": initiative_id}
+        row = self._db.one(self._db.sql.select_user_and_projection, params)
+        if row is None:  # the statement always has its row; a guard for the type checker
+            return None, None
+        user = None if row[0] is None else people.user_of(row[:_USER_COLUMNS])
+        projection = None if row[_USER_COLUMNS] is None else _projection(row[_USER_COLUMNS:])
+        return user, projection
+
     def user_by_name(self, name: str) -> User | None:
         return people.user_by_name(self._db, name)
 
@@ -362,6 +378,9 @@ class WriteUnit(ReadUnit):
         """Initiatives whose head this unit took as known (:meth:`assume_head`), not read."""
         self.deferred: DeferredAppend | None = None
         """An append left to the commit (:meth:`append` with ``deferrable``)."""
+        self.names: dict[str, str] | None = None
+        """The names of the people a batched append was given to name (:meth:`append`'s
+        ``named``), read with it at commit; None when they were not read."""
         self.committed_callbacks: list[Callable[[], None]] = []
         """Run once this unit's writes are committed (see :meth:`after_commit`)."""
 
@@ -400,6 +419,7 @@ class WriteUnit(ReadUnit):
         events: Sequence[NewEvent],
         *,
         deferrable: bool = False,
+        named: Sequence[str] = (),
     ) -> list[EventRecord]:
         """Append ``events`` after ``expected_version`` and store ``projection`` as their fold.
 
@@ -410,7 +430,9 @@ class WriteUnit(ReadUnit):
         ``deferrable`` promises that the unit runs no further statement: on PostgreSQL an append
         onto an assumed head (:meth:`assume_head`) is then written at commit, in one statement
         with the appends of other units committing meanwhile (:mod:`.batched_appends`); a head
-        that moved on raises :class:`StaleHead` from the commit then.
+        that moved on raises :class:`StaleHead` from the commit then. The names of the people
+        ``named`` are then read by that statement too (:attr:`names`, once committed), as
+        :meth:`person_names` reads them.
 
         Raises:
             ConcurrencyConflict: the initiative is no longer at ``expected_version``.
@@ -434,7 +456,7 @@ class WriteUnit(ReadUnit):
             move = self._move_params(projection, head, head_hash)
             if deferrable and self._batcher is not None and initiative_id in self._assumed:
                 self.deferred = DeferredAppend(
-                    initiative_id, projection.workflow_id, projection.phase, move, chained
+                    initiative_id, projection.workflow_id, projection.phase, move, chained, named
                 )
             else:
                 self._move(move, phase_changed=head[2] != projection.phase)
@@ -454,7 +476,7 @@ class WriteUnit(ReadUnit):
         if deferred is None:
             return
         if self._batcher is not None and not self._db.in_transaction():
-            self._batcher.submit(deferred, self._db)
+            self.names = self._batcher.submit(deferred, self._db)
         else:
             self._write_inline(deferred)
 

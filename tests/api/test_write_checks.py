@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from kosiflow.engine import Actor
+from kosiflow.services import Services
+from kosiflow.store import Database
 from tests.api.apps import api_on
 from tests.api.helpers import Api, assert_problem
 
@@ -107,3 +110,42 @@ def test_a_writer_gets_422_for_a_bad_query_header_or_body_and_writes_as_the_toke
     last = list(api.services.history(initiative))[-1]
     assert last.actor == jana.person_id
     assert api.events(initiative) == before + 1
+
+
+def test_on_postgresql_the_token_check_reads_the_state_the_command_reads_first(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that has not cached the initiative reads its stored state before a command
+    (PostgreSQL): the token check reads it too, in the same statement, and the command reads
+    nothing more. A command with an ``Idempotency-Key`` reads its locked row instead, so
+    nothing is read ahead for it. SQLite checks the token on the event loop, alone."""
+    elsewhere = Services(api.services.database, api.services.catalog)  # another process's cache
+    jana = api.services.database.user_by_name("Jana Becker")
+    assert jana is not None
+    actor = Actor(jana.person_id, frozenset(jana.roles))
+    plain, keyed = (elsewhere.create("kosi-lab", title, actor).initiative_id for title in "ab")
+    ahead: list[str] = []
+    reads: list[str] = []
+    user_and_projection = Database.user_and_projection
+    cache_stored = Services._cache_stored
+
+    def read_ahead(self: Database, token: str, initiative_id: str) -> tuple[Any, Any]:
+        ahead.append(initiative_id)
+        return user_and_projection(self, token, initiative_id)
+
+    def read(self: Services, initiative_id: str) -> int | None:
+        reads.append(initiative_id)
+        return cache_stored(self, initiative_id)
+
+    monkeypatch.setattr(Database, "user_and_projection", read_ahead)
+    monkeypatch.setattr(Services, "_cache_stored", read)
+
+    key = {"Idempotency-Key": "k"}
+    answers = [
+        _post(api, plain, "/notes", {"text": "eins"}, **api.headers("jana")),
+        _post(api, keyed, "/notes", {"text": "eins"}, **api.headers("jana"), **key),
+    ]
+
+    assert [answer.json()["version"] for answer in answers] == [2, 2]
+    assert ahead == ([plain] if api.services.database.batches_appends else [])
+    assert reads == []

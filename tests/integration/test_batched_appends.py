@@ -8,7 +8,7 @@ intact, outbox rows in seq order, texts beside their events.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from kosiflow.engine import Actor
 from kosiflow.errors import StoreError
 from kosiflow.services import CommandResult, Services
 from kosiflow.services.state_cache import StaleShare
-from kosiflow.store import open_database
+from kosiflow.store import Database, open_database, people
 from kosiflow.store.batched_appends import BATCH_APPEND
 from kosiflow.store.executor import Executor, Row
 from tests.integration.test_postgres_retries import conninfo, wait_for
@@ -76,7 +76,7 @@ def batches(monkeypatch: pytest.MonkeyPatch) -> Batches:
             seen.carried.append(list(values["id"]))
         rows = run_sql(self, sql, values)  # a failed statement is carried, never moved
         with seen.lock:
-            seen.moved.append({row[0] for row in rows})
+            seen.moved.append({row[1] for row in rows if row[0]})  # the rest: names
         return rows
 
     monkeypatch.setattr(Executor, "run_sql", watched)
@@ -160,13 +160,111 @@ def test_postgresql_keeps_one_plan_for_batches_of_every_size(
     # Their heads have moved on: nothing moves, nothing is written. psycopg prepares one
     # statement per set of parameter types (an empty array has none), so two here.
     for values in with_texts * 3 + without * 6:
-        assert sql.execute(BATCH_APPEND, values, prepare=True).fetchall() == []
+        assert sql.execute(BATCH_APPEND, values, prepare=True).fetchall() == []  # no names
     plans = sql.execute(
         "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
         ["%FOR NO KEY UPDATE SKIP LOCKED%"],  # only the batch's on this connection
     ).fetchall()
     assert plans == [(7, 5), (7, 5)]
     assert [len(list(services.history(i))) for i in initiatives] == [2, 2, 2, 2]
+
+
+def test_a_batched_command_reads_the_names_its_answer_shows_with_its_append(
+    services: Services, batches: Batches, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer of a command whose append went in a batch reads nothing more: the batch's
+    statement read the names of everybody its state names, as a read of their own would (an
+    erased person has the name "", so is shown as erased). Without a batch (an idempotency
+    key), the answer reads them itself."""
+    user, _token = services.database.add_user("Jana Beispiel", ["coordinator"])
+    jana = Actor(user.person_id, frozenset(user.roles))
+    initiative_id = services.create("light-track", "Bank am Spielplatz", jana).initiative_id
+    services.add_participant(initiative_id, "Ute Amt", "administration", jana)
+    services.add_participant(initiative_id, "Cem Verein", "civil_society", jana)
+    services.erase_people("Cem Verein")
+    reads: list[list[str]] = []
+    person_names = people.person_names
+
+    def counted(db: Executor, ids: Iterable[str]) -> dict[str, str]:
+        reads.append(list(ids))
+        return person_names(db, ids)
+
+    monkeypatch.setattr(people, "person_names", counted)
+
+    result = services.tick(initiative_id, "request_described", jana)
+    progress = services.progress_after(result, jana)
+
+    assert batches.moved[-1] == {initiative_id}
+    assert reads == []
+    assert result.names == progress.names
+    ute, cem = (p for p in progress.state.participants if p != jana.id)
+    expected = services.person_names(sorted({jana.id, ute, cem}))
+    assert progress.names == expected
+    assert sorted(expected.values()) == ["", "Jana Beispiel", "Ute Amt"]
+
+    keyed = services.note(initiative_id, "Notiz", jana, idempotency_key="k-1")
+    reads.clear()
+    assert keyed.names is None
+    assert services.progress_after(keyed, jana).names == expected
+    assert len(reads) == 1
+
+
+def test_the_state_a_command_reads_first_comes_with_the_writers_token(
+    services: Services, postgres_url: str, batches: Batches, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that has not cached an initiative (or whose cached states are often stale)
+    reads the writer's token and the stored state in one statement; the command then reads
+    nothing before its batched append. Nothing is read ahead for an unknown token or a cached
+    state, and what was read ahead serves only the next command, and only on its initiative."""
+    user, token = services.database.add_user("Jana Beispiel", ["coordinator"])
+    jana = Actor(user.person_id, frozenset(user.roles))
+    first, second, third = (new_initiative(services) for _ in range(3))
+    other = open_services(postgres_url)  # has cached nothing yet
+    reads: list[str] = []
+    ahead: list[str] = []
+    cache_stored = Services._cache_stored
+    user_and_projection = Database.user_and_projection
+
+    def read(self: Services, initiative_id: str) -> int | None:
+        reads.append(initiative_id)
+        return cache_stored(self, initiative_id)
+
+    def read_ahead(self: Database, token_: str, initiative_id: str) -> tuple[Any, Any]:
+        ahead.append(initiative_id)
+        return user_and_projection(self, token_, initiative_id)
+
+    monkeypatch.setattr(Services, "_cache_stored", read)
+    monkeypatch.setattr(Database, "user_and_projection", read_ahead)
+    try:
+        assert other.user_reading_ahead(token, second, idempotency_key="k-1") == user
+        assert ahead == []  # a command with a key is not batched: it reads its locked row
+        assert other.user_reading_ahead("no-such-token", second) is None
+        assert other.user_reading_ahead(token, first) == user
+        assert other.note(first, "eins", jana).version == 2
+        assert reads == []
+        assert (batches.carried[-1], batches.moved[-1]) == ([first], {first})
+        assert other.note(second, "eins", jana).version == 2
+        assert reads == [second]  # not read ahead for an unknown token
+
+        assert other.user_reading_ahead(token, first) == user  # cached: the token alone
+        assert ahead == [second, first]
+
+        for turn in range(40):  # two processes on one initiative: cached states often stale
+            (services if turn % 2 else other).note(third, f"Zug {turn}", jana)
+        reads.clear()
+        ahead.clear()
+        assert other.user_reading_ahead(token, first) == user
+        assert other.note(first, "zwei", jana).version == 3
+        assert reads == []
+        assert other.user_reading_ahead(token, second) == user
+        assert other.note(first, "drei", jana).version == 4
+        assert other.note(second, "zwei", jana).version == 3
+        assert reads == [first, second]  # what was read ahead served the next command only
+        assert ahead == [first, second]
+    finally:
+        other.database.close()
+    for initiative_id in (first, second, third):
+        assert services.verify(initiative_id).ok
 
 
 def test_a_cache_another_process_made_stale_writes_nothing_and_the_command_runs_again(
