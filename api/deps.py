@@ -253,16 +253,16 @@ class Write:
 
     def _checked_and_answered(self, command: Callable[[], CommandResult]) -> Response:
         if self.checked is None:
-            user = (
-                self.services.database.user_by_token(self.token)
-                if self.initiative_id is None
-                else self.services.user_reading_ahead(
-                    self.token,
-                    self.initiative_id,
-                    idempotency_key=self.options.get("idempotency_key"),
+            if self.initiative_id is None:
+                user, ahead = self.services.database.user_by_token(self.token), False
+            else:
+                key = self.options.get("idempotency_key")
+                user, ahead = self.services.user_reading_ahead(
+                    self.token, self.initiative_id, idempotency_key=key
                 )
-            )
             self.checked = _writer(_known(user))
+            if ahead:  # the command sees it: its lambda reads the options when it runs
+                self.options["read_ahead"] = self.initiative_id
         return self.answer(command())
 
 

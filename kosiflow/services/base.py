@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -85,9 +84,6 @@ class ServiceBase:
         self._clock = clock
         self._states = StateCache()
         self._stale_share = StaleShare()
-        self._read_ahead = threading.local()
-        """``initiative_id``: the initiative whose stored state this thread read and cached for
-        the command it runs next (``CommandServices.user_reading_ahead``)."""
 
     def _definition(self, workflow_id: str, version: int) -> Definition:
         """The definition of a workflow version (the engine's ``DefinitionLookup``)."""

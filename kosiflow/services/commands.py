@@ -44,6 +44,7 @@ from kosiflow.errors import (
     CommandRefused,
     ConcurrencyConflict,
     IdempotencyMismatch,
+    KosiflowError,
     NotFound,
     StaleHead,
     StoreUnavailable,
@@ -78,6 +79,10 @@ class WriteOptions(TypedDict, total=False):
     """Apply at most once under this key (per actor); a retry gets the first answer."""
     at: datetime | None
     """When it happened (aware; recorded in UTC); default now. For imports and the demo."""
+    read_ahead: str | None
+    """The initiative whose stored state the caller just had read and cached with the
+    writer's token (:meth:`CommandServices.user_reading_ahead`): a command on it does not read
+    it again before its first try."""
 
 
 class _Start(Enum):
@@ -153,9 +158,7 @@ class CommandServices(ServiceBase):
                     raise StoreUnavailable(str(exc), outcome_unknown=True) from exc
                 self._remember(unit, actor, idempotency_key, fingerprint, written.result)
                 unit.after_commit(partial(self._states.put, written.state, written.head_hash))
-            if unit.names is None:
-                return written.result
-            return replace(written.result, names=unit.names)  # read with a batched append
+            return written.result
 
         return observed(
             self.command_observer,
@@ -290,6 +293,7 @@ class CommandServices(ServiceBase):
         expected_version: int | None = None,
         idempotency_key: str | None = None,
         at: datetime | None = None,
+        read_ahead: str | None = None,
     ) -> CommandResult:
         fingerprint = _fingerprint(idempotency_key, initiative_id, describe)
         when = self._when(at)
@@ -328,44 +332,41 @@ class CommandServices(ServiceBase):
         batched = (
             initiative_id if idempotency_key is None and self.database.batches_appends else None
         )
-        ahead = self._read_ahead_for(initiative_id)
+        ahead = [read_ahead == initiative_id]  # for the first try only: the others read
         return retried(partial(self._cached_first, attempt, batched, ahead))
 
     def user_reading_ahead(
         self, token: str, initiative_id: str, *, idempotency_key: str | None = None
-    ) -> User | None:
-        """The user whose token ``token`` is (as ``Database.user_by_token``).
+    ) -> tuple[User | None, bool]:
+        """The user whose token ``token`` is (as ``Database.user_by_token``), and whether the
+        initiative's stored state was read ahead.
 
         When a command on the initiative would read its stored state first (PostgreSQL, no
         ``idempotency_key``, see :meth:`_cached_first`), the same statement reads that too and
-        caches it, and the next command this thread runs on the initiative decides on it
-        without a read of its own: one round trip less. Nothing is read ahead for an unknown
-        token.
+        caches it; the command, sent with ``read_ahead`` (:class:`WriteOptions`), then decides
+        on it without a read of its own: one round trip less. Nothing is kept for an unknown
+        token, nor when the state cannot be made here (the command reads it and says why).
         """
         if (
             idempotency_key is not None
             or not self.database.batches_appends
             or not self._reads_first(initiative_id)
         ):
-            return self.database.user_by_token(token)
+            return self.database.user_by_token(token), False
         user, projection = self.database.user_and_projection(token, initiative_id)
-        if user is not None and projection is not None:
+        if user is None or projection is None:
+            return user, False
+        try:
             self._keep_stored(projection)
-            self._read_ahead.initiative_id = initiative_id
-        return user
-
-    def _read_ahead_for(self, initiative_id: str) -> bool:
-        """Whether this thread has just read the initiative's stored state for the command it
-        runs now (:meth:`user_reading_ahead`); forgets it either way."""
-        noted = getattr(self._read_ahead, "initiative_id", None)
-        self._read_ahead.initiative_id = None
-        return noted == initiative_id
+        except KosiflowError:  # e.g. its workflow version unreadable: after the writer's check
+            return user, False
+        return user, True
 
     def _cached_first(
         self,
         attempt: _Attempt,
         batched: str | None,
-        ahead: bool,
+        ahead: list[bool],
         uncertain: _Written | None,
         pending: Pending[_Written],
     ) -> CommandResult:
@@ -380,10 +381,12 @@ class CommandServices(ServiceBase):
         behind the store (:class:`StaleShare`: other processes write the same initiatives), so
         that the append is batched on a current state rather than found stale and decided
         again on the locked row in a transaction of its own (six round trips). ``ahead``: it
-        was read just before, with the writer's token (:meth:`user_reading_ahead`).
+        was read just before, with the writer's token (:meth:`user_reading_ahead`); taken by
+        the first try.
         """
         if uncertain is None:
-            read = batched is not None and (ahead or self._read_first(batched))
+            read_ahead = bool(ahead) and ahead.pop()
+            read = batched is not None and (read_ahead or self._read_first(batched))
             try:
                 return attempt(uncertain, pending, _Start.READ if read else _Start.CACHE)
             except StaleHead:  # an append on the cached state, written at commit, found its
@@ -451,15 +454,13 @@ class CommandServices(ServiceBase):
             unit.after_commit(partial(self._stale_share.note, stale=False))
         return written
 
-    def _cache_stored(self, initiative_id: str) -> int | None:
+    def _cache_stored(self, initiative_id: str) -> None:
         """Cache the initiative's stored state (nothing when there is no such initiative: the
-        command then says so from the locked row); its version."""
+        command then says so from the locked row)."""
         with self.database.read() as unit:
             projection = unit.load_projection(initiative_id)
-        if projection is None:
-            return None
-        self._keep_stored(projection)
-        return projection.version
+        if projection is not None:
+            self._keep_stored(projection)
 
     def _keep_stored(self, projection: Projection) -> None:
         """Cache the stored state; when one was cached, count whether it was behind."""

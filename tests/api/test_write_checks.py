@@ -117,13 +117,16 @@ def test_on_postgresql_the_token_check_reads_the_state_the_command_reads_first(
 ) -> None:
     """A process that has not cached the initiative reads its stored state before a command
     (PostgreSQL): the token check reads it too, in the same statement, and the command reads
-    nothing more. A command with an ``Idempotency-Key`` reads its locked row instead, so
+    nothing more. Read so, an unknown token is still 401 and a read-only role 403, and nothing
+    is recorded. A command with an ``Idempotency-Key`` reads its locked row instead, so
     nothing is read ahead for it. SQLite checks the token on the event loop, alone."""
     elsewhere = Services(api.services.database, api.services.catalog)  # another process's cache
     jana = api.services.database.user_by_name("Jana Becker")
     assert jana is not None
     actor = Actor(jana.person_id, frozenset(jana.roles))
-    plain, keyed = (elsewhere.create("kosi-lab", title, actor).initiative_id for title in "ab")
+    plain, keyed, refused = (
+        elsewhere.create("kosi-lab", title, actor).initiative_id for title in "abc"
+    )
     ahead: list[str] = []
     reads: list[str] = []
     user_and_projection = Database.user_and_projection
@@ -133,13 +136,16 @@ def test_on_postgresql_the_token_check_reads_the_state_the_command_reads_first(
         ahead.append(initiative_id)
         return user_and_projection(self, token, initiative_id)
 
-    def read(self: Services, initiative_id: str) -> int | None:
+    def read(self: Services, initiative_id: str) -> None:
         reads.append(initiative_id)
-        return cache_stored(self, initiative_id)
+        cache_stored(self, initiative_id)
 
     monkeypatch.setattr(Database, "user_and_projection", read_ahead)
     monkeypatch.setattr(Services, "_cache_stored", read)
 
+    for who, status in ((NOBODY, 401), (api.headers("renate"), 403)):
+        assert_problem(_post(api, refused, "/notes", {"text": "eins"}, **who), status)
+    assert api.events(refused) == 1
     key = {"Idempotency-Key": "k"}
     answers = [
         _post(api, plain, "/notes", {"text": "eins"}, **api.headers("jana")),
@@ -147,5 +153,5 @@ def test_on_postgresql_the_token_check_reads_the_state_the_command_reads_first(
     ]
 
     assert [answer.json()["version"] for answer in answers] == [2, 2]
-    assert ahead == ([plain] if api.services.database.batches_appends else [])
+    assert ahead == ([refused, refused, plain] if api.services.database.batches_appends else [])
     assert reads == []

@@ -213,9 +213,10 @@ def test_the_state_a_command_reads_first_comes_with_the_writers_token(
     services: Services, postgres_url: str, batches: Batches, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A process that has not cached an initiative (or whose cached states are often stale)
-    reads the writer's token and the stored state in one statement; the command then reads
-    nothing before its batched append. Nothing is read ahead for an unknown token or a cached
-    state, and what was read ahead serves only the next command, and only on its initiative."""
+    reads the writer's token and the stored state in one statement; the command sent with
+    ``read_ahead`` then reads nothing before its batched append. Nothing is read ahead for a
+    command with a key, an unknown token or a cached state, and ``read_ahead`` serves only a
+    command on the initiative it names."""
     user, token = services.database.add_user("Jana Beispiel", ["coordinator"])
     jana = Actor(user.person_id, frozenset(user.roles))
     first, second, third = (new_initiative(services) for _ in range(3))
@@ -225,9 +226,9 @@ def test_the_state_a_command_reads_first_comes_with_the_writers_token(
     cache_stored = Services._cache_stored
     user_and_projection = Database.user_and_projection
 
-    def read(self: Services, initiative_id: str) -> int | None:
+    def read(self: Services, initiative_id: str) -> None:
         reads.append(initiative_id)
-        return cache_stored(self, initiative_id)
+        cache_stored(self, initiative_id)
 
     def read_ahead(self: Database, token_: str, initiative_id: str) -> tuple[Any, Any]:
         ahead.append(initiative_id)
@@ -236,31 +237,29 @@ def test_the_state_a_command_reads_first_comes_with_the_writers_token(
     monkeypatch.setattr(Services, "_cache_stored", read)
     monkeypatch.setattr(Database, "user_and_projection", read_ahead)
     try:
-        assert other.user_reading_ahead(token, second, idempotency_key="k-1") == user
+        assert other.user_reading_ahead(token, second, idempotency_key="k-1") == (user, False)
         assert ahead == []  # a command with a key is not batched: it reads its locked row
-        assert other.user_reading_ahead("no-such-token", second) is None
-        assert other.user_reading_ahead(token, first) == user
-        assert other.note(first, "eins", jana).version == 2
+        assert other.user_reading_ahead("no-such-token", second) == (None, False)
+        assert other.user_reading_ahead(token, first) == (user, True)
+        assert other.note(first, "eins", jana, read_ahead=first).version == 2
         assert reads == []
         assert (batches.carried[-1], batches.moved[-1]) == ([first], {first})
         assert other.note(second, "eins", jana).version == 2
-        assert reads == [second]  # not read ahead for an unknown token
-
-        assert other.user_reading_ahead(token, first) == user  # cached: the token alone
+        assert reads == [second]  # nothing kept for an unknown token
+        assert other.user_reading_ahead(token, first) == (user, False)  # cached: the token only
         assert ahead == [second, first]
 
         for turn in range(40):  # two processes on one initiative: cached states often stale
             (services if turn % 2 else other).note(third, f"Zug {turn}", jana)
         reads.clear()
         ahead.clear()
-        assert other.user_reading_ahead(token, first) == user
-        assert other.note(first, "zwei", jana).version == 3
+        assert other.user_reading_ahead(token, first) == (user, True)
+        assert other.note(first, "zwei", jana, read_ahead=first).version == 3
         assert reads == []
-        assert other.user_reading_ahead(token, second) == user
         assert other.note(first, "drei", jana).version == 4
-        assert other.note(second, "zwei", jana).version == 3
-        assert reads == [first, second]  # what was read ahead served the next command only
-        assert ahead == [first, second]
+        assert other.note(second, "zwei", jana, read_ahead=first).version == 3
+        assert reads == [first, second]  # read first again: no read ahead for these
+        assert ahead == [first]
     finally:
         other.database.close()
     for initiative_id in (first, second, third):
@@ -431,6 +430,26 @@ def _queued(services: Services) -> int:
         return len(batcher._waiting)
 
 
+def test_each_command_of_a_batch_gets_the_names_of_its_own_people(
+    services: Services, sql: psycopg.Connection[Any], postgres_url: str, batches: Batches
+) -> None:
+    """One statement reads the names for every answer of its batch; each answer names the
+    people of its own initiative only."""
+    participants = ["Ute Amt", "Cem Verein", "Ida Uni"]
+    initiatives = [new_initiative(services) for _ in participants]
+    for initiative_id, name in zip(initiatives, participants, strict=True):
+        services.add_participant(initiative_id, name, "administration", JANA)
+        services.note(initiative_id, "warm", JANA)  # cached: the next notes go in batches
+
+    futures = notes_in_one_batch(services, sql, postgres_url, [(i, "Notiz") for i in initiatives])
+
+    names = [f.result(timeout=WAIT_SECONDS).names for f in futures]
+    assert sorted(initiatives[1:]) in (sorted(carried) for carried in batches.carried)
+    assert [list(found.values()) if found else None for found in names] == [
+        [p] for p in participants
+    ]
+
+
 @pytest.mark.parametrize("committed", [True, False], ids=["committed", "not-committed"])
 def test_a_batch_whose_answer_is_lost_is_looked_up_and_applied_once(
     services: Services,
@@ -481,9 +500,9 @@ def test_processes_writing_the_same_initiatives_read_first_until_one_writes_alon
     reads: list[Services] = []
     cache_stored = Services._cache_stored
 
-    def counted(self: Services, initiative_id: str) -> int | None:
+    def counted(self: Services, initiative_id: str) -> None:
         reads.append(self)
-        return cache_stored(self, initiative_id)
+        cache_stored(self, initiative_id)
 
     monkeypatch.setattr(Services, "_cache_stored", counted)
     try:
