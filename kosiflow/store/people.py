@@ -24,8 +24,12 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+USER_COLUMNS = 5
+"""The columns of a user row (``statements._USERS``), first in the rows that join a user."""
+
+
 def user_of(row: Row) -> User:
-    """The user a row of ``_USERS``' columns (statements.py) describes."""
+    """The user the first :data:`USER_COLUMNS` columns of ``row`` describe."""
     return User(
         id=row[0],
         person_id=row[1],

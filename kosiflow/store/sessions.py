@@ -13,7 +13,7 @@ from datetime import datetime
 
 from kosiflow.store.columns import from_db_time
 from kosiflow.store.executor import Executor
-from kosiflow.store.people import user_of
+from kosiflow.store.people import USER_COLUMNS, user_of
 from kosiflow.store.records import User
 
 
@@ -54,8 +54,9 @@ def find_session(db: Executor, session_id: str, *, now: datetime) -> WebSession 
     row = db.one(db.sql.select_session, params)
     if row is None:
         return None
-    # the first five columns are a user row's, as people.py reads them
-    return WebSession(user_of(row[:5]), row[5], from_db_time(row[6]))
+    return WebSession(
+        user_of(row[:USER_COLUMNS]), row[USER_COLUMNS], from_db_time(row[USER_COLUMNS + 1])
+    )
 
 
 def delete_session(db: Executor, session_id: str) -> bool:

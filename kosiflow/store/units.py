@@ -52,10 +52,6 @@ def _dump_state(state: Mapping[str, Any]) -> str:
     return orjson.dumps(state).decode()
 
 
-_USER_COLUMNS = 5
-"""The user's columns that come first in a row of ``select_user_and_projection``."""
-
-
 def _projection(row: Row) -> Projection:
     return Projection(
         initiative_id=row[0],
@@ -344,8 +340,9 @@ class ReadUnit:
         row = self._db.one(self._db.sql.select_user_and_projection, params)
         if row is None:  # the statement always has its row; a guard for the type checker
             return None, None
-        user = None if row[0] is None else people.user_of(row[:_USER_COLUMNS])
-        projection = None if row[_USER_COLUMNS] is None else _projection(row[_USER_COLUMNS:])
+        columns = people.USER_COLUMNS
+        user = None if row[0] is None else people.user_of(row)
+        projection = None if row[columns] is None else _projection(row[columns:])
         return user, projection
 
     def user_by_name(self, name: str) -> User | None:
